@@ -1,0 +1,1 @@
+"""APIs layered on top of the emulator core (each in its own subpackage)."""

@@ -1,0 +1,127 @@
+"""Find and remove what crashed emulator runs left behind.
+
+Objects are found by their ownership labels (see ownership.py), never by
+name patterns, and only those of runs whose owner process is gone (or of
+runs named explicitly) are removed.
+"""
+
+import json
+import os
+import signal
+from dataclasses import dataclass, field
+
+from emuvim.dcemulator import system
+from emuvim.dcemulator.ownership import (LABEL_OWNER, LABEL_RUN, OVS_OWNER_KEY, OVS_RUN_KEY,
+                                         owner_is_alive, parse_veth_alias, process_start_time,
+                                         read_run_dirs)
+
+
+@dataclass
+class RunLeftovers:
+    run_id: str
+    owner: str = None
+    containers: list = field(default_factory=list)
+    bridges: list = field(default_factory=list)
+    veths: list = field(default_factory=list)
+    processes: list = field(default_factory=list)
+    run_dir: str = None
+
+    @property
+    def alive(self):
+        return owner_is_alive(self.owner)
+
+    def count(self):
+        return len(self.containers) + len(self.bridges) + len(self.veths) + len(self.processes)
+
+
+def _owned_containers():
+    out = system.run(["docker", "ps", "-a", "--filter", "label=" + LABEL_RUN, "--format",
+                      "{{.Names}}\t{{.Label \"%s\"}}\t{{.Label \"%s\"}}" % (LABEL_RUN, LABEL_OWNER)],
+                     check=False)
+    for line in out.splitlines():
+        parts = line.split("\t")
+        if len(parts) == 3:
+            yield parts[1], parts[2], parts[0]
+
+
+def _owned_bridges():
+    if not system.succeeds(["ovs-vsctl", "--timeout=5", "show"]):
+        return
+    out = system.run(["ovs-vsctl", "--timeout=30", "--format=json", "--",
+                      "--columns=name,external_ids", "list", "Bridge"])
+    for name, ext in json.loads(out)["data"]:
+        ids = dict(ext[1]) if ext and ext[0] == "map" else {}
+        if OVS_RUN_KEY in ids:
+            yield ids[OVS_RUN_KEY], ids.get(OVS_OWNER_KEY), name
+
+
+def _owned_veths():
+    out = system.run(["ip", "-j", "link", "show"], check=False) or "[]"
+    for link in json.loads(out):
+        parsed = parse_veth_alias(link.get("ifalias"))
+        if parsed:
+            yield parsed[0], parsed[1], link["ifname"]
+
+
+def find_leftovers():
+    """{run_id: RunLeftovers} for every run with objects on this host."""
+    runs = {}
+
+    def entry(run_id, owner):
+        item = runs.setdefault(run_id, RunLeftovers(run_id))
+        item.owner = item.owner or owner
+        return item
+
+    for run_id, owner, name in _owned_containers():
+        entry(run_id, owner).containers.append(name)
+    for run_id, owner, name in _owned_bridges():
+        entry(run_id, owner).bridges.append(name)
+    for run_id, owner, name in _owned_veths():
+        entry(run_id, owner).veths.append(name)
+    for run_id, info in read_run_dirs().items():
+        item = entry(run_id, info["owner"])
+        item.run_dir = info["path"]
+        item.processes = [p for p in info["processes"]
+                          if process_start_time(p["pid"]) == p.get("start_time")]
+    return runs
+
+
+def remove_leftovers(item):
+    """Remove one run's objects; returns a list of error strings."""
+    errors = []
+    for proc in item.processes:
+        try:
+            os.kill(proc["pid"], signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    if item.containers:
+        try:
+            system.run(["docker", "rm", "-f", "-v"] + item.containers, timeout=300)
+        except system.CommandError as err:
+            errors.append(str(err))
+    if item.bridges:
+        args = []
+        for name in item.bridges:
+            args += ["--", "--if-exists", "del-br", name]
+        try:
+            system.run(["ovs-vsctl", "--timeout=30"] + args)
+        except system.CommandError as err:
+            errors.append(str(err))
+    for name in item.veths:
+        system.run(["ip", "link", "del", "dev", name], check=False)
+    if item.run_dir:
+        system.run(["rm", "-rf", item.run_dir], check=False)
+    return errors
+
+
+def clean(run_ids=None, include_alive=False):
+    """Remove leftovers of dead runs (or of `run_ids`); returns the runs cleaned."""
+    cleaned = []
+    for run_id, item in sorted(find_leftovers().items()):
+        if run_ids and run_id not in run_ids:
+            continue
+        if item.alive and not include_alive:
+            continue
+        remove_leftovers(item)
+        cleaned.append(item)
+    return cleaned

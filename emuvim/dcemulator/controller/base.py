@@ -1,0 +1,30 @@
+"""The controller backend interface and the process-less backend."""
+
+
+class ControllerBackend:
+    """What DCNetwork needs from an OpenFlow controller."""
+
+    def __init__(self, enable_learning=False):
+        self.enable_learning = enable_learning
+
+    @property
+    def fail_mode(self):
+        """OVS fail mode for switches under this controller."""
+        return "standalone" if self.enable_learning else "secure"
+
+    def start(self, run_record):
+        """Start whatever process is needed; record it in `run_record`."""
+
+    def stop(self):
+        """Stop the process (idempotent)."""
+
+    def targets(self):
+        """Controller targets for ovs-vsctl set-controller (empty: none)."""
+        return []
+
+    def is_alive(self):
+        return True
+
+
+class NoController(ControllerBackend):
+    """No controller process: OVS forwards by itself (standalone) or not at all."""

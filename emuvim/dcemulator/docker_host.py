@@ -1,0 +1,357 @@
+"""Docker containers as Mininet hosts.
+
+Two pieces:
+
+* :class:`DockerEngine`, the small interface to the container engine (the
+  Docker SDK); nothing else in the emulator talks to Docker directly.
+* :class:`DockerHost`, a Mininet ``Host`` backed by a container.  The
+  container is created and started when the node is constructed; the
+  interactive shell Mininet uses for ``cmd()`` is a ``docker exec`` started
+  on first use only, because most VNFs never need one and starting it would
+  cost more than the container itself.  Interfaces are configured from the
+  host inside the container's network namespace (see ``system.netns_argv``),
+  so images need no networking tools.
+"""
+
+import os
+import pty
+import re
+import select
+import shlex
+import subprocess
+
+import docker
+import docker.errors
+from mininet.node import Host
+
+from emuvim.dcemulator import system
+
+CONTAINER_PREFIX = "mn."
+DEFAULT_IMAGE = "emuvim/base:latest"
+# Docker's own limit for names is looser; this keeps names readable and safe
+# as interface aliases, file names and REST path segments.
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
+SHELL_SENTINEL = chr(127)
+
+# Keyword arguments of vim-emu/Containernet Docker nodes that map 1:1 onto
+# Docker SDK create() arguments.
+PASSTHROUGH_DOCKER_ARGS = (
+    "cpu_quota", "cpu_period", "cpu_shares", "cpuset_cpus", "mem_limit",
+    "memswap_limit", "environment", "volumes", "tmpfs", "network_mode",
+    "publish_all_ports", "dns", "ipc_mode", "devices", "storage_opt", "sysctls",
+    "shm_size", "working_dir", "user", "entrypoint", "privileged",
+    "security_opt", "ulimits", "extra_hosts",
+)
+
+
+class ImageNotFound(LookupError):
+    """The requested image is not in the local Docker image store."""
+
+    def __init__(self, image):
+        self.image = image
+        hint = ("build it with `vim-emu images build`" if image.startswith("emuvim/")
+                else "build or load it locally (`docker build` / `docker load`); "
+                     "no registry is pulled from")
+        super().__init__("Docker image %r is not available locally: %s" % (image, hint))
+
+
+class ContainerStartError(RuntimeError):
+    """The container could not be created or exited right after starting."""
+
+
+class DockerEngine:
+    """The container engine as the emulator needs it: create, inspect, update, remove."""
+
+    def __init__(self, client=None):
+        self.client = client or docker.from_env(timeout=120)
+
+    def image_exists(self, image):
+        try:
+            self.client.images.get(image)
+            return True
+        except docker.errors.ImageNotFound:
+            return False
+
+    def image_env(self, image):
+        """The image's environment as a dict (used for VIM_EMU_CMD and friends)."""
+        env = self.client.images.get(image).attrs.get("Config", {}).get("Env") or []
+        return dict(item.split("=", 1) for item in env if "=" in item)
+
+    def container_exists(self, name):
+        try:
+            self.client.containers.get(name)
+            return True
+        except docker.errors.NotFound:
+            return False
+
+    def run(self, name, image, **create_args):
+        """Create and start a container; return its inspect data."""
+        container = self.client.containers.create(image, name=name, detach=True,
+                                                  **create_args)
+        try:
+            container.start()
+            container.reload()
+        except docker.errors.APIError:
+            container.remove(force=True)
+            raise
+        return container.attrs
+
+    def inspect(self, name):
+        return self.client.api.inspect_container(name)
+
+    def logs_tail(self, name, lines=10):
+        try:
+            return self.client.api.logs(name, tail=lines).decode(errors="replace").strip()
+        except docker.errors.APIError:
+            return ""
+
+    def update(self, name, **resources):
+        self.client.api.update_container(name, **resources)
+
+    def remove(self, name):
+        """Remove a container; a container already gone is not an error."""
+        try:
+            self.client.api.remove_container(name, force=True, v=True)
+        except docker.errors.NotFound:
+            pass
+
+    def list_labelled(self, label):
+        """All containers (running or not) carrying `label`, as inspect-like dicts."""
+        return self.client.api.containers(all=True, filters={"label": label})
+
+
+def port_mapping(ports=None, port_bindings=None):
+    """vim-emu's ``ports`` list + ``port_bindings`` dict as the SDK's ``ports`` dict.
+
+    ``ports`` items are ints or ``(port, "udp")``; ``port_bindings`` maps a
+    container port to a host port.  Exposed ports without a binding get a
+    random host port, as with ``docker run -p PORT``.
+    """
+    mapping = {}
+    for item in ports or []:
+        port, proto = (item, "tcp") if not isinstance(item, (tuple, list)) else item
+        mapping["%s/%s" % (port, proto)] = None
+    for ctr_port, host_port in (port_bindings or {}).items():
+        key = str(ctr_port) if "/" in str(ctr_port) else "%s/tcp" % ctr_port
+        mapping[key] = int(host_port) if host_port is not None else None
+    return mapping
+
+
+def docker_create_args(params, labels, command):
+    """The Docker SDK create() arguments for a DockerHost's keyword params."""
+    args = {key: params[key] for key in PASSTHROUGH_DOCKER_ARGS if params.get(key) is not None}
+    args.setdefault("network_mode", "bridge")
+    args.setdefault("publish_all_ports", True)
+    if args["network_mode"] == "none":
+        args.pop("publish_all_ports")
+    cap_add = list(params.get("cap_add") or [])
+    if "NET_ADMIN" not in cap_add:
+        cap_add.append("NET_ADMIN")
+    args["cap_add"] = cap_add
+    if params.get("cpus"):
+        args["nano_cpus"] = int(float(params["cpus"]) * 1e9)
+    ports = port_mapping(params.get("ports"), params.get("port_bindings"))
+    if ports and args["network_mode"] != "none":
+        args["ports"] = ports
+    args["labels"] = dict(labels)
+    # A tty and open stdin keep images whose command is a shell alive, as
+    # Containernet did.
+    args["tty"] = True
+    args["stdin_open"] = True
+    if command:
+        args["command"] = command
+    return args
+
+
+class DockerHost(Host):
+    """A Mininet host backed by a Docker container named ``mn.<name>``."""
+
+    def __init__(self, name, dimage=None, dcmd=None, engine=None, labels=None,
+                 **params):
+        if not NAME_PATTERN.match(name or ""):
+            raise ValueError("invalid node name %r: use letters, digits, '.', '_' "
+                             "or '-' (at most 63 characters, starting with a letter "
+                             "or digit)" % (name,))
+        self.engine = engine or DockerEngine()
+        self.dimage = dimage or DEFAULT_IMAGE
+        self.dcmd = dcmd
+        self.labels = dict(labels or {})
+        self.container_name = CONTAINER_PREFIX + name
+        self.docker_params = dict(params)
+        self.container_id = None
+        self._shell_argv = None
+        Host.__init__(self, name, **params)
+
+    # -- container lifecycle ----------------------------------------------------
+
+    def startShell(self, mnopts=None):
+        """Mininet calls this from Node.__init__: we start the container here."""
+        if not self.engine.image_exists(self.dimage):
+            raise ImageNotFound(self.dimage)
+        if self.engine.container_exists(self.container_name):
+            raise ContainerStartError(
+                "a container named %r already exists (another emulator run, or "
+                "leftovers of a crashed one: `vim-emu clean` removes those)"
+                % self.container_name)
+        args = docker_create_args(self.docker_params, self.labels, self.dcmd)
+        try:
+            attrs = self.engine.run(self.container_name, self.dimage,
+                                    hostname=self.name, **args)
+        except docker.errors.APIError as err:
+            raise ContainerStartError("cannot start container %s: %s" % (
+                self.container_name, err.explanation or err)) from err
+        self.container_id = attrs["Id"]
+        state = attrs["State"]
+        if not state.get("Running") or not state.get("Pid"):
+            logs = self.engine.logs_tail(self.container_name)
+            self.engine.remove(self.container_name)
+            raise ContainerStartError(
+                "container %s exited right after start (exit code %s)%s" % (
+                    self.container_name, state.get("ExitCode"),
+                    ": " + logs if logs else ""))
+        # Mininet moves interfaces into "the node's pid": the container's init.
+        self.pid = state["Pid"]
+
+    def terminate(self):
+        """Stop the exec shell (if any) and remove the container."""
+        Host.terminate(self)
+        self.engine.remove(self.container_name)
+
+    def deleteIntfs(self, checkName=True):
+        """Interfaces vanish with the container's network namespace."""
+        for intf in list(self.intfs.values()):
+            self.delIntf(intf)
+
+    def inspect(self):
+        return self.engine.inspect(self.container_name)
+
+    # -- the lazily started interactive shell ----------------------------------
+
+    def _ensure_shell(self):
+        if self.shell is None:
+            self._start_exec_shell()
+
+    def _start_exec_shell(self):
+        shell = "bash" if self._exec_ok(["test", "-x", "/bin/bash"]) else "sh"
+        argv = ["docker", "exec", "-it", self.container_name, "env",
+                "PS1=" + SHELL_SENTINEL, shell]
+        argv += (["--norc", "--noediting", "-is", "mininet:" + self.name]
+                 if shell == "bash" else ["-i"])
+        self.master, self.slave = pty.openpty()
+        self.shell = subprocess.Popen(argv, stdin=self.slave, stdout=self.slave,
+                                      stderr=self.slave, close_fds=False,
+                                      start_new_session=True)
+        self.stdin = os.fdopen(self.master, "r")
+        self.stdout = self.stdin
+        self.pollOut = select.poll()
+        self.pollOut.register(self.stdout)
+        self.outToNode[self.stdout.fileno()] = self
+        self.inToNode[self.stdin.fileno()] = self
+        self.execed, self.lastCmd, self.lastPid, self.readbuf = False, None, None, ""
+        while True:
+            data = self.read(1024)
+            if data and data[-1] == SHELL_SENTINEL:
+                break
+            if self.shell.poll() is not None:
+                raise ContainerStartError("shell in %s exited: %r" % (
+                    self.container_name, data))
+            self.pollOut.poll(1000)
+        self.waiting = False
+        self.cmd("unset HISTFILE; stty -echo; set +m")
+
+    def _exec_ok(self, argv):
+        return system.succeeds(["docker", "exec", self.container_name] + argv)
+
+    def sendCmd(self, *args, **kwargs):
+        self._ensure_shell()
+        return Host.sendCmd(self, *args, **kwargs)
+
+    def cmd(self, *args, **kwargs):
+        self._ensure_shell()
+        return Host.cmd(self, *args, **kwargs)
+
+    def popen(self, *args, **kwargs):
+        """A process inside the container (its namespaces and cgroups)."""
+        if kwargs.pop("shell", False):
+            command = args[0] if len(args) == 1 else " ".join(map(str, args))
+            if isinstance(command, list):
+                command = " ".join(command)
+            args = (["sh", "-c", command],)
+        kwargs.setdefault("mncmd", ["docker", "exec", "-i", self.container_name])
+        return Host.popen(self, *args, **kwargs)
+
+    # -- networking, done from the host in the container's namespace -----------
+
+    def netns_run(self, argv, check=True):
+        return system.run(system.netns_argv(self.pid, argv), check=check)
+
+    def intf_cmd(self, *args):
+        """Mininet-style command string for interface configuration.
+
+        Returns the combined output like ``Node.cmd`` does (empty on success).
+        """
+        argv = shlex.split(" ".join(str(a) for a in args))
+        proc = subprocess.run(system.netns_argv(self.pid, argv), capture_output=True,
+                              text=True)
+        return proc.stdout + proc.stderr
+
+    def config(self, mac=None, ip=None, defaultRoute=None, lo="up", **_params):
+        """Node.config without the shell (Docker already brought lo up)."""
+        results = {}
+        self.setParam(results, "setMAC", mac=mac)
+        self.setParam(results, "setIP", ip=ip)
+        self.setParam(results, "setDefaultRoute", defaultRoute=defaultRoute)
+        return results
+
+    def setDefaultRoute(self, intf=None):
+        if isinstance(intf, str) and " " in intf:
+            params = intf.split()
+        else:
+            params = ["dev", str(self.intf(intf))]
+        self.netns_run(["ip", "route", "replace", "default"] + params)
+
+    def setHostRoute(self, ip, intf):
+        self.netns_run(["ip", "route", "replace", ip, "dev", str(intf)])
+
+    def setARP(self, ip, mac):
+        self.netns_run(["ip", "neigh", "replace", ip, "lladdr", mac, "dev",
+                        str(self.defaultIntf())])
+
+    # -- resources ---------------------------------------------------------------
+
+    def updateCpuLimit(self, cpu_quota=-1, cpu_period=-1, cpu_shares=-1, cores=None):
+        """Change CPU limits of the running container (-1 = leave unchanged)."""
+        update = {}
+        if cpu_period >= 0:
+            update["cpu_period"] = int(cpu_period)
+        if cpu_quota != -1:
+            update["cpu_quota"] = int(cpu_quota)
+        if cpu_shares >= 0:
+            update["cpu_shares"] = int(cpu_shares)
+        if cores is not None:
+            update["cpuset_cpus"] = str(cores)
+        if update:
+            self.engine.update(self.container_name, **update)
+
+    def updateMemoryLimit(self, mem_limit=-1, memswap_limit=-1):
+        """Change memory limits of the running container (bytes; -1 = unchanged)."""
+        update = {}
+        if mem_limit != -1:
+            update["mem_limit"] = int(mem_limit)
+        if memswap_limit != -1:
+            update["memswap_limit"] = int(memswap_limit)
+        if update:
+            self.engine.update(self.container_name, **update)
+
+    def update_resources(self, **resources):
+        """Any Docker update() argument (cpu_quota, mem_limit, cpuset_cpus, ...)."""
+        if resources:
+            self.engine.update(self.container_name, **resources)
+
+    @property
+    def resources(self):
+        """Current limits, read from Docker (never a stale copy)."""
+        host = self.inspect()["HostConfig"]
+        return {"cpu_quota": host.get("CpuQuota"), "cpu_period": host.get("CpuPeriod"),
+                "cpu_shares": host.get("CpuShares"), "cpuset": host.get("CpusetCpus"),
+                "mem_limit": host.get("Memory"), "memswap_limit": host.get("MemorySwap")}

@@ -1,0 +1,153 @@
+"""Local VNF images: no registry is ever pulled from.
+
+* ``emuvim/base:latest``: Debian bookworm minbase (debootstrap from the
+  mirror apt is configured with) plus networking tools, imported with
+  ``docker import``;
+* ``emuvim/busybox:latest``: busybox-static and its applet links (2 MB);
+* any directory with a Dockerfile whose FROM is a local image (see
+  ``images/`` in the repository), built offline with ``docker build``.
+
+Built images are cached: a present image is not rebuilt unless forced.
+"""
+
+import glob
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+
+from emuvim.dcemulator import system
+
+BASE_IMAGE = "emuvim/base:latest"
+BUSYBOX_IMAGE = "emuvim/busybox:latest"
+BASE_PACKAGES = ["iproute2", "iputils-ping", "iperf3", "net-tools", "procps", "tcpdump",
+                 "curl", "ethtool", "netcat-openbsd", "ca-certificates"]
+DEFAULT_MIRROR = "http://deb.debian.org/debian"
+IMAGE_LABEL = "emuvim.image"
+
+
+def image_exists(name):
+    return system.succeeds(["docker", "image", "inspect", name])
+
+
+def apt_mirror():
+    """The Debian mirror apt uses on this machine (deb822 or one-line sources)."""
+    for path in ["/etc/apt/sources.list"] + sorted(glob.glob("/etc/apt/sources.list.d/*")):
+        try:
+            text = open(path).read()
+        except OSError:
+            continue
+        for match in re.finditer(r"^\s*URIs:\s*(\S+)", text, re.M):
+            if "security" not in match.group(1):
+                return match.group(1)
+        for match in re.finditer(r"^\s*deb\s+(?:\[[^\]]*\]\s+)?(\S+)\s+(\S+)", text, re.M):
+            if "security" not in match.group(1) and "-" not in match.group(2):
+                return match.group(1)
+    return DEFAULT_MIRROR
+
+
+def docker_import(rootfs, name, changes):
+    """tar the rootfs into `docker import` with Dockerfile-style changes."""
+    argv = ["docker", "import"]
+    for change in changes:
+        argv += ["--change", change]
+    argv += ["-", name]
+    tar = subprocess.Popen(["tar", "-C", rootfs, "-c", "."], stdout=subprocess.PIPE)
+    try:
+        out = subprocess.run(argv, stdin=tar.stdout, capture_output=True, text=True)
+    finally:
+        tar.stdout.close()
+        tar.wait()
+    if out.returncode != 0 or tar.returncode != 0:
+        raise system.CommandError(argv, out.returncode, out.stderr)
+
+
+def build_base(progress, suite="bookworm", mirror=None):
+    mirror = mirror or apt_mirror()
+    workdir = tempfile.mkdtemp(prefix="emuvim-base-")
+    rootfs = os.path.join(workdir, "rootfs")
+    try:
+        progress("debootstrap %s from %s (about 30 s)" % (suite, mirror))
+        system.run(["debootstrap", "--variant=minbase", "--include=" + ",".join(BASE_PACKAGES),
+                    suite, rootfs, mirror], timeout=1800)
+        for cache in ("var/cache/apt/archives", "var/lib/apt/lists"):
+            shutil.rmtree(os.path.join(rootfs, cache), ignore_errors=True)
+        progress("importing %s" % BASE_IMAGE)
+        docker_import(rootfs, BASE_IMAGE, ['CMD ["/bin/bash"]', "LABEL %s=base" % IMAGE_LABEL,
+                                            "ENV PATH=/usr/local/sbin:/usr/local/bin:"
+                                            "/usr/sbin:/usr/bin:/sbin:/bin"])
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def static_busybox():
+    """Path of a statically linked busybox (busybox-static), or None."""
+    for path in ("/bin/busybox", shutil.which("busybox")):
+        if path and os.path.exists(path):
+            with open(path, "rb") as binary:
+                # A dynamic executable names its ELF interpreter (ld-linux...).
+                if b"ld-linux" not in binary.read(4096):
+                    return path
+    return None
+
+
+def build_busybox(progress):
+    busybox = static_busybox()
+    if busybox is None:
+        raise RuntimeError("no static busybox found: apt-get install busybox-static")
+    workdir = tempfile.mkdtemp(prefix="emuvim-busybox-")
+    try:
+        progress("assembling busybox rootfs")
+        for sub in ("bin", "etc", "tmp", "proc", "sys", "dev", "root"):
+            os.makedirs(os.path.join(workdir, sub))
+        target = os.path.join(workdir, "bin", "busybox")
+        shutil.copy2(busybox, target)
+        for applet in system.run([target, "--list"]).split():
+            link = os.path.join(workdir, "bin", applet)
+            if not os.path.exists(link):
+                os.symlink("busybox", link)
+        with open(os.path.join(workdir, "etc", "passwd"), "w") as f:
+            f.write("root:x:0:0:root:/root:/bin/sh\n")
+        progress("importing %s" % BUSYBOX_IMAGE)
+        docker_import(workdir, BUSYBOX_IMAGE, ['CMD ["/bin/sh"]', "LABEL %s=busybox" % IMAGE_LABEL,
+                                               "ENV PATH=/bin"])
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def build_dockerfile_dir(path, progress, name=None):
+    """docker build of an image directory; the name is emuvim/<dir>:latest by default."""
+    name = name or "emuvim/%s:latest" % os.path.basename(os.path.normpath(path))
+    progress("docker build %s" % name)
+    system.run(["docker", "build", "--label", "%s=%s" % (IMAGE_LABEL, name), "-t", name, path],
+               timeout=1800)
+    return name
+
+
+BUILDERS = {BASE_IMAGE: build_base, BUSYBOX_IMAGE: build_busybox}
+
+
+def ensure_images(names=None, force=False, progress=print, extra_dirs=()):
+    """Build the named base images (all by default) and image directories.
+
+    Returns {image: "built" | "cached"}.  Dockerfile directories are built
+    after the base images they depend on.
+    """
+    report = {}
+    for name in names or list(BUILDERS):
+        if name not in BUILDERS:
+            raise ValueError("unknown image %s (known: %s)" % (name, ", ".join(BUILDERS)))
+        if image_exists(name) and not force:
+            report[name] = "cached"
+            continue
+        BUILDERS[name](progress)
+        report[name] = "built"
+    for path in extra_dirs:
+        name = "emuvim/%s:latest" % os.path.basename(os.path.normpath(path))
+        if image_exists(name) and not force:
+            report[name] = "cached"
+            continue
+        build_dockerfile_dir(path, progress, name)
+        report[name] = "built"
+    return report

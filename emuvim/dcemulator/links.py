@@ -1,0 +1,283 @@
+"""Links: veth pairs, interface naming, traffic shaping.
+
+Shaping uses HTB for bandwidth and netem for delay, jitter and loss.  Some
+kernels (these build machines among them) have no sch_netem; the emulator
+probes for it once and refuses a link that needs it with a clear error,
+unless the user chose to continue without (``netem_missing="warn"``).
+"""
+
+import hashlib
+import logging
+import re
+import subprocess
+
+from mininet.link import Intf, Link
+
+from emuvim.dcemulator import system
+
+log = logging.getLogger(__name__)
+
+IFNAMSIZ = 15  # usable characters of a Linux interface name
+INVALID_IFNAME = re.compile(r"[\s/:]")
+UNIT_SECONDS = {"us": 1e-3, "ms": 1.0, "s": 1000.0}
+SHAPING_KEYS = ("bw", "delay", "jitter", "loss", "max_queue_size")
+
+
+class InvalidInterfaceName(ValueError):
+    pass
+
+
+class NetemUnavailable(RuntimeError):
+    """A link asks for delay/jitter/loss but the kernel has no sch_netem."""
+
+
+def clean_intf_id(intf_id):
+    """vim-emu's interface-id cleaning (':', ' ', '.', '_' become '-'), validated."""
+    name = re.sub(r"[:. _]", "-", str(intf_id))
+    check_intf_name(name)
+    return name
+
+
+def check_intf_name(name):
+    if not name or len(name) > IFNAMSIZ or INVALID_IFNAME.search(name) or name in (".", ".."):
+        raise InvalidInterfaceName(
+            "invalid interface name %r: Linux interface names have 1-%d characters "
+            "and no whitespace, '/' or ':'" % (name, IFNAMSIZ))
+
+
+def port_intf_name(node_name, port):
+    """``<node>-eth<port>`` as Mininet names it, shortened collision-free if too long.
+
+    Long node names are cut and given a hash of the full name, so two nodes
+    whose names share a prefix still get distinct interface names.
+    """
+    name = "%s-eth%d" % (node_name, port)
+    if len(name) <= IFNAMSIZ:
+        return name
+    tail = "-e%d" % port
+    digest = hashlib.sha1(node_name.encode()).hexdigest()[:4]
+    return node_name[:IFNAMSIZ - len(tail) - len(digest)] + digest + tail
+
+
+def parse_time_ms(value):
+    """'50ms', '1s', '200us', 5, '5' -> milliseconds as float (None stays None)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    match = re.fullmatch(r"\s*([0-9.]+)\s*(us|ms|s)?\s*", str(value))
+    if not match:
+        raise ValueError("cannot parse time %r (use e.g. '10ms', '1s', '200us')" % value)
+    return float(match.group(1)) * UNIT_SECONDS[match.group(2) or "ms"]
+
+
+def parse_number(value):
+    """Numbers given as strings ('10', '1.5%') -> float; None stays None."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    match = re.fullmatch(r"\s*([0-9.]+)\s*%?\s*", str(value))
+    if not match:
+        raise ValueError("cannot parse number %r" % value)
+    return float(match.group(1))
+
+
+def shaping_attributes(params):
+    """Numeric link attributes for the topology graph (bw Mbit/s, delay ms, ...)."""
+    attrs = {}
+    for key in ("bw", "loss", "max_queue_size"):
+        if params.get(key) is not None:
+            attrs[key] = parse_number(params[key])
+    for key in ("delay", "jitter"):
+        if params.get(key) is not None:
+            attrs[key] = parse_time_ms(params[key])
+    return attrs
+
+
+def needs_netem(params):
+    return any(params.get(key) not in (None, "", 0, "0") for key in ("delay", "jitter", "loss"))
+
+
+def probe_qdisc(kind_args):
+    """True if a qdisc can be added, tried on lo of a throw-away namespace."""
+    script = "ip link set lo up && tc qdisc add dev lo root %s" % kind_args
+    try:
+        return subprocess.run(["unshare", "--net", "sh", "-c", script],
+                              capture_output=True, timeout=20).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+def shaping_commands(ifname, bw=None, delay=None, jitter=None, loss=None,
+                     max_queue_size=None):
+    """tc commands (argv lists) shaping egress of `ifname`; empty if no shaping."""
+    commands = []
+    parent = ["root"]
+    if bw is not None:
+        rate = "%.6gmbit" % parse_number(bw)
+        commands.append(["tc", "qdisc", "replace", "dev", ifname, "root", "handle", "5:",
+                         "htb", "default", "1"])
+        commands.append(["tc", "class", "replace", "dev", ifname, "parent", "5:",
+                         "classid", "5:1", "htb", "rate", rate, "burst", "15k"])
+        parent = ["parent", "5:1"]
+    netem = []
+    if delay is not None:
+        netem += ["delay", "%.6gms" % parse_time_ms(delay)]
+        if jitter is not None:
+            netem += ["%.6gms" % parse_time_ms(jitter)]
+    if loss is not None and parse_number(loss) > 0:
+        netem += ["loss", "%.6g%%" % parse_number(loss)]
+    if netem:
+        if max_queue_size is not None:
+            netem += ["limit", str(int(parse_number(max_queue_size)))]
+        commands.append(["tc", "qdisc", "replace", "dev", ifname] + parent +
+                        ["handle", "10:", "netem"] + netem)
+    elif max_queue_size is not None and bw is not None:
+        commands.append(["tc", "qdisc", "replace", "dev", ifname] + parent +
+                        ["handle", "10:", "pfifo", "limit",
+                         str(int(parse_number(max_queue_size)))])
+    return commands
+
+
+def run_in_node(node, argv, check=True):
+    """Run an argv where `node`'s interfaces live; return stdout."""
+    if hasattr(node, "netns_run"):
+        return node.netns_run(argv, check=check)
+    if node is not None and node.inNamespace:
+        return system.run(system.netns_argv(node.pid, argv), check=check)
+    return system.run(argv, check=check)
+
+
+class EmuIntf(Intf):
+    """An interface configured from the host, wherever it lives, with shaping.
+
+    Commands never need tools inside the node (a container image may have
+    neither ``ip`` nor ``tc``), and never start a node's interactive shell.
+    """
+
+    def cmd(self, *args, **kwargs):
+        argv = " ".join(str(a) for a in args).split()
+        try:
+            return run_in_node(self.node, argv)
+        except system.CommandError as err:
+            return err.stderr
+
+    def ifconfig(self, *args):
+        return self.cmd("ifconfig", self.name, *args)
+
+    def setIP(self, ipstr, prefixLen=None):
+        if "/" not in ipstr:
+            if prefixLen is None:
+                raise ValueError("no prefix length for IP address %s" % ipstr)
+            ipstr = "%s/%s" % (ipstr, prefixLen)
+        self.ip, self.prefixLen = ipstr.split("/")
+        run_in_node(self.node, ["ip", "addr", "flush", "dev", self.name])
+        run_in_node(self.node, ["ip", "addr", "add", ipstr, "dev", self.name])
+        run_in_node(self.node, ["ip", "link", "set", self.name, "up"])
+        return ""
+
+    def setMAC(self, macstr):
+        self.mac = macstr
+        run_in_node(self.node, ["ip", "link", "set", self.name, "address", macstr])
+        return ""
+
+    def updateIP(self):
+        return self.updateAddr()[0]
+
+    def updateMAC(self):
+        return self.updateAddr()[1]
+
+    def updateAddr(self):
+        out = run_in_node(self.node, ["ip", "-o", "-4", "addr", "show", "dev", self.name],
+                          check=False)
+        match = re.search(r"inet (\d+\.\d+\.\d+\.\d+)/(\d+)", out)
+        self.ip, self.prefixLen = (match.group(1), match.group(2)) if match else (None, None)
+        link = run_in_node(self.node, ["ip", "-o", "link", "show", "dev", self.name],
+                           check=False)
+        mac = re.search(r"link/ether ([0-9a-f:]{17})", link)
+        self.mac = mac.group(1) if mac else None
+        return self.ip, self.mac
+
+    def isUp(self, setUp=False):
+        if setUp:
+            run_in_node(self.node, ["ip", "link", "set", self.name, "up"])
+            return True
+        out = run_in_node(self.node, ["ip", "-o", "link", "show", "dev", self.name],
+                          check=False)
+        return ",UP" in out or "<UP" in out
+
+    def config(self, bw=None, delay=None, jitter=None, loss=None, max_queue_size=None,
+               txo=True, rxo=True, **params):
+        """Mininet's Intf.config plus shaping and checksum-offload control."""
+        result = Intf.config(self, **params)
+        self.shaping = {"bw": bw, "delay": delay, "jitter": jitter, "loss": loss,
+                        "max_queue_size": max_queue_size}
+        self.apply_shaping()
+        offload = [("tx", txo), ("rx", rxo)]
+        off = [item for flag, on in offload if not on for item in (flag, "off")]
+        if off:
+            run_in_node(self.node, ["ethtool", "-K", self.name] + off, check=False)
+        return result
+
+    def apply_shaping(self):
+        """(Re)install the qdiscs; OVS clears a port's root qdisc when adding it."""
+        for argv in shaping_commands(self.name, **getattr(self, "shaping", {})):
+            run_in_node(self.node, argv)
+
+    def delete(self):
+        run_in_node(self.node, ["ip", "link", "del", self.name], check=False)
+        self.node.delIntf(self)
+        self.link = None
+
+
+class EmuLink(Link):
+    """A veth link whose ends are created directly in their nodes' namespaces.
+
+    Mininet's own makeIntfPair first deletes interfaces of the same names,
+    which could belong to someone else; this one never deletes anything.
+    Root-namespace ends get the run's ownership alias so a cleanup after a
+    crash can find them.
+    """
+
+    def __init__(self, node1, node2, owner_alias=None, **params):
+        self.owner_alias = owner_alias
+        params.setdefault("intf", EmuIntf)
+        Link.__init__(self, node1, node2, **params)
+
+    def intfName(self, node, n):
+        return port_intf_name(node.name, n)
+
+    def makeIntfPair(self, intfname1, intfname2, addr1=None, addr2=None,
+                     node1=None, node2=None, deleteIntfs=False):
+        for name in (intfname1, intfname2):
+            check_intf_name(name)
+        argv = ["ip", "link", "add", "name", intfname1]
+        argv += _netns_args(node1) + (["address", addr1] if addr1 else [])
+        argv += ["type", "veth", "peer", "name", intfname2]
+        argv += _netns_args(node2) + (["address", addr2] if addr2 else [])
+        system.run(argv)
+        if self.owner_alias:
+            for node, name in ((node1, intfname1), (node2, intfname2)):
+                if not _in_own_namespace(node):
+                    system.run(["ip", "link", "set", "dev", name, "alias",
+                                self.owner_alias])
+
+    def delete(self):
+        """Delete both ends (deleting one veth end removes its peer)."""
+        for intf in (self.intf1, self.intf2):
+            if intf is not None:
+                intf.delete()
+        self.intf1 = self.intf2 = None
+
+
+def _in_own_namespace(node):
+    return node is not None and node.inNamespace
+
+
+def _netns_args(node):
+    return ["netns", str(node.pid)] if _in_own_namespace(node) else []
+
+
+class TCLink(EmuLink):
+    """Drop-in for mininet.link.TCLink: both ends shaped with the same params."""

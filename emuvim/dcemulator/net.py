@@ -1,0 +1,436 @@
+"""DCNetwork: a multi-PoP network of OVS switches and Docker VNFs.
+
+Compatible with vim-emu's ``emuvim.dcemulator.net.DCNetwork``.  One object
+owns everything it creates (containers, bridges, veths, the controller
+process), labelled with its run id; ``stop()`` removes exactly those, and
+``vim-emu clean`` removes what a crashed run left behind.
+"""
+
+import atexit
+import logging
+import os
+import resource
+import threading
+import weakref
+from concurrent.futures import ThreadPoolExecutor
+
+import networkx as nx
+from mininet.link import Link as MininetLink
+from mininet.net import Mininet
+from mininet.node import Host, RemoteController
+from mininet.util import ipAdd
+
+from emuvim.dcemulator import system
+from emuvim.dcemulator.controller import backend_for
+from emuvim.dcemulator.docker_host import DockerEngine, DockerHost
+from emuvim.dcemulator.links import (EmuIntf, EmuLink, NetemUnavailable, needs_netem,
+                                     probe_qdisc, shaping_attributes)
+from emuvim.dcemulator.node import Datacenter, EmulatorCompute, EmulatorExtSAP
+from emuvim.dcemulator.ownership import RunIdentity, RunRecord
+from emuvim.dcemulator.resourcemodel import ResourceModelRegistrar
+from emuvim.dcemulator.switch import EmuSwitch, choose_datapath, list_bridges, vsctl
+
+log = logging.getLogger(__name__)
+
+CPU_PERIOD = 1000000
+DEFAULT_PRIORITY = 1000
+DEFAULT_COOKIE = 10
+EXTSAPDPID_BASE = 2000
+SWITCHDPID_BASE = 3000
+NETEM_POLICIES = ("error", "warn")
+
+
+class DCNetwork(Mininet):
+    """Emulated multi-PoP infrastructure (vim-emu compatible)."""
+
+    def __init__(self, controller=RemoteController, monitor=False, enable_learning=False,
+                 dc_emulation_max_cpu=1.0, dc_emulation_max_mem=512,
+                 datapath="auto", netem_missing=None, docker_engine=None, **kwargs):
+        """
+        controller: RemoteController (our os-ken app, as in vim-emu), Mininet's
+            Controller (OVS learns by itself), None, or a ControllerBackend.
+        enable_learning: L2 learning in the switches (else only chains forward).
+        datapath: "auto" (kernel if the OVS module exists), "kernel" or "user".
+        netem_missing: what a link asking for delay/jitter/loss does when the
+            kernel has no sch_netem: "error" (default) or "warn" (shape
+            bandwidth only); EMUVIM_NETEM_MISSING sets the default.
+        kwargs: passed to Mininet (ipBase, autoSetMacs, switch=, link=, ...).
+        """
+        self.dcs = {}
+        self.deployed_nsds, self.deployed_elines, self.deployed_elans = [], [], []
+        self.installed_chains = []
+        self.enable_learning = enable_learning
+        self.monitor_agent = None
+        self.cpu_period = CPU_PERIOD
+        self.rm_registrar = ResourceModelRegistrar(dc_emulation_max_cpu, dc_emulation_max_mem)
+        self.DCNetwork_graph = nx.MultiDiGraph()
+        self.datapath = choose_datapath(datapath)
+        self.netem_missing = netem_missing or os.environ.get("EMUVIM_NETEM_MISSING", "error")
+        if self.netem_missing not in NETEM_POLICIES:
+            raise ValueError("netem_missing must be one of %s" % (NETEM_POLICIES,))
+        self._netem_available = None
+        self.controller_backend = backend_for(controller, enable_learning)
+        self.docker_engine = docker_engine or DockerEngine()
+        self.identity = RunIdentity.new()
+        self.record = RunRecord(self.identity)
+        self._lock = threading.RLock()
+        self._pending_names = set()
+        self._next_dpid = SWITCHDPID_BASE
+        self.started = False
+        self.stopped = False
+        kwargs.setdefault("switch", EmuSwitch)
+        kwargs.setdefault("link", EmuLink)
+        kwargs.setdefault("intf", EmuIntf)
+        Mininet.__init__(self, controller=None, **kwargs)
+        self.record.create()
+        _stop_at_exit(self)
+        log.info("DCNetwork %s: datapath=%s controller=%s", self.identity.run_id,
+                 self.datapath, type(self.controller_backend).__name__)
+
+    @classmethod
+    def init(cls):
+        """Mininet.init() without its host-wide sysctl changes."""
+        if os.getuid() != 0:
+            raise PermissionError("the emulator must run as root (it creates bridges, "
+                                  "veths and containers)")
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 65536)), hard))
+
+    # -- PoPs ---------------------------------------------------------------------
+
+    def addDatacenter(self, label, metadata=None, resource_log_path=None):
+        with self._lock:
+            if label in self.dcs:
+                raise ValueError("Data center label already exists: %s" % label)
+            dc = Datacenter(label, metadata=metadata, resource_log_path=resource_log_path,
+                            name=self._free_dc_name())
+            dc.net = self
+            dc.create()
+            self.dcs[label] = dc
+        return dc
+
+    def _free_dc_name(self):
+        """The lowest dc<N> whose bridge exists neither here nor on the host."""
+        taken = set(list_bridges()) | {n.name for n in self.switches}
+        index = 1
+        while "dc%d.s1" % index in taken:
+            index += 1
+        return "dc%d" % index
+
+    def getAllContainers(self):
+        return [c for dc in self.dcs.values() for c in dc.listCompute()]
+
+    def getNodeByName(self, name):
+        return self.nameToNode.get(name)
+
+    # -- switches -----------------------------------------------------------------
+
+    def addSwitch(self, name, add_to_graph=True, **params):
+        with self._lock:
+            self._check_free_name(name)
+            params.setdefault("failMode", self.controller_backend.fail_mode)
+            params.setdefault("datapath", self.datapath)
+            params.setdefault("external_ids", self.identity.ovs_external_ids())
+            params.setdefault("dpid", self._default_dpid(name))
+            switch = Mininet.addSwitch(self, name, **params)
+            if add_to_graph:
+                self.DCNetwork_graph.add_node(name, type=params.get("type", "switch"))
+            if self.started:
+                switch.start(self.controller_backend.targets())
+        return switch
+
+    def _default_dpid(self, name):
+        """Mininet's dpid-from-name (s3 -> 3) unless taken; else the next free one."""
+        taken = {int(s.dpid, 16) for s in self.switches}
+        digits = "".join(ch if ch.isdigit() else " " for ch in name).split()
+        if digits and int(digits[0]) not in taken:
+            return "%016x" % int(digits[0])
+        while self._next_dpid in taken:
+            self._next_dpid += 1
+        self._next_dpid += 1
+        return "%016x" % (self._next_dpid - 1)
+
+    # -- containers ---------------------------------------------------------------
+
+    def addDocker(self, label, **params):
+        """Start a container node; other names must not be taken yet."""
+        node_type = params.pop("type", "docker")
+        cls = params.pop("cls", None) or EmulatorCompute
+        with self._lock:
+            self._check_free_name(label)
+            self._pending_names.add(label)
+        try:
+            # The slow part (container create + start) runs outside the lock so
+            # several nodes can start concurrently.
+            node = cls(label, engine=self.docker_engine,
+                       labels=self.identity.docker_labels(), **params)
+        finally:
+            with self._lock:
+                self._pending_names.discard(label)
+        with self._lock:
+            self.hosts.append(node)
+            self.nameToNode[label] = node
+            self.DCNetwork_graph.add_node(label, type=node_type)
+        return node
+
+    def removeDocker(self, label, **params):
+        with self._lock:
+            node = self.nameToNode.get(label)
+            if node is None:
+                raise LookupError("no node named %s" % label)
+            for link in [l for l in self.links if node in (l.intf1.node, l.intf2.node)]:
+                self._forget_link(link)
+                self._detach_from_switches(link)
+            if self.DCNetwork_graph.has_node(label):
+                self.DCNetwork_graph.remove_node(label)
+            self.hosts.remove(node)
+            del self.nameToNode[label]
+        node.terminate()
+
+    def _check_free_name(self, name):
+        if name in self.nameToNode or name in self._pending_names:
+            raise ValueError("a node named %r already exists" % name)
+
+    # -- external SAPs ------------------------------------------------------------
+
+    def addExtSAP(self, sap_name, sap_ip, **params):
+        """A host-side access point: an OVS bridge whose own port has `sap_ip`."""
+        switch = self.addSwitch(sap_name, add_to_graph=False, failMode="standalone",
+                                dpid="%016x" % (EXTSAPDPID_BASE + len(self.switches) + 1))
+        self.DCNetwork_graph.add_node(sap_name, type=params.get("type", "sap_ext"))
+        sap = EmulatorExtSAP(sap_name, switch, sap_ip)
+        switch.ext_sap = sap
+        if self.started:
+            sap.configure_address()
+        return sap
+
+    def removeExtSAP(self, sap_name):
+        switch = self.nameToNode.get(sap_name)
+        if switch is None or not hasattr(switch, "ext_sap"):
+            raise LookupError("no external SAP named %s" % sap_name)
+        with self._lock:
+            for link in [l for l in self.links if switch in (l.intf1.node, l.intf2.node)]:
+                self._delete_link(link)
+            if self.DCNetwork_graph.has_node(sap_name):
+                self.DCNetwork_graph.remove_node(sap_name)
+            self.switches.remove(switch)
+            del self.nameToNode[sap_name]
+        switch.stop()
+
+    # -- links --------------------------------------------------------------------
+
+    def _resolve(self, node):
+        if isinstance(node, Datacenter):
+            return node.switch
+        if isinstance(node, EmulatorExtSAP):
+            return node.switch
+        if isinstance(node, str):
+            if node in self.dcs:
+                return self.dcs[node].switch
+            if node not in self.nameToNode:
+                raise LookupError("unknown node or data center %r" % node)
+            return self.nameToNode[node]
+        return node
+
+    @property
+    def netem_available(self):
+        if self._netem_available is None:
+            self._netem_available = probe_qdisc("netem delay 1ms")
+        return self._netem_available
+
+    def _check_netem(self, node1, node2, params):
+        if not needs_netem(params) or self.netem_available:
+            return params
+        message = ("link %s<->%s asks for delay/jitter/loss (%s) but this kernel has no "
+                   "sch_netem qdisc" % (node1, node2, ", ".join(
+                       "%s=%s" % (k, params[k]) for k in ("delay", "jitter", "loss")
+                       if params.get(k) is not None)))
+        if self.netem_missing == "error":
+            raise NetemUnavailable(message + "; pass DCNetwork(netem_missing='warn') or set "
+                                   "EMUVIM_NETEM_MISSING=warn to continue without them")
+        log.warning("%s: continuing without delay/jitter/loss", message)
+        return {k: v for k, v in params.items() if k not in ("delay", "jitter", "loss")}
+
+    def _next_host_ip(self):
+        ip = ipAdd(self.nextIP, ipBaseNum=self.ipBaseNum, prefixLen=self.prefixLen)
+        self.nextIP += 1
+        return "%s/%d" % (ip, self.prefixLen)
+
+    def getNextIp(self):
+        with self._lock:
+            return self._next_host_ip()
+
+    def addLink(self, node1, node2, port1=None, port2=None, cls=None, **params):
+        """Link two nodes (Datacenter objects, PoP labels, node names or nodes)."""
+        node1, node2 = self._resolve(node1), self._resolve(node2)
+        if cls is None or cls in (MininetLink,) or cls.__module__ == "mininet.link":
+            cls = self.link  # mininet.link.Link/TCLink → our EmuLink (same params)
+        params = self._check_netem(node1, node2, params)
+        with self._lock:
+            for node, key in ((node1, "params1"), (node2, "params2")):
+                if isinstance(node, DockerHost):
+                    side = dict(params.get(key) or {})
+                    if not side.get("ip"):
+                        side["ip"] = self._first_ip_param(node) or self._next_host_ip()
+                    params[key] = side
+            if any(getattr(n, "userspace", False) for n in (node1, node2)):
+                # OVS's userspace datapath forwards frames with partial checksums
+                # unfixed: TCP over veth stalls unless TX offload is off.
+                params.setdefault("txo", False)
+                params.setdefault("rxo", False)
+            params.setdefault("owner_alias", self.identity.veth_alias())
+            link = Mininet.addLink(self, node1, node2, port1, port2, cls=cls, **params)
+            try:
+                for intf in (link.intf1, link.intf2):
+                    if isinstance(intf.node, EmuSwitch) and intf.node.started:
+                        intf.node.attach(intf)
+            except BaseException:
+                self._delete_link(link)
+                raise
+            self._add_graph_edges(link, params)
+        return link
+
+    def _first_ip_param(self, node):
+        """A Docker node's `ip` parameter applies to its first interface only."""
+        if node.intfList():
+            return None
+        return node.params.get("ip")
+
+    def _add_graph_edges(self, link, params):
+        attrs = shaping_attributes(params)
+        ends = [(link.intf1, params.get("params1") or {}), (link.intf2, params.get("params2") or {})]
+        for (src, src_params), (dst, dst_params) in (ends, ends[::-1]):
+            src_port = src.node.ports[src]
+            dst_port = dst.node.ports[dst]
+            self.DCNetwork_graph.add_edge(
+                src.node.name, dst.node.name,
+                src_port_id=src_params.get("id", src_port), src_port_nr=src_port,
+                src_port_name=src.name, dst_port_id=dst_params.get("id", dst_port),
+                dst_port_nr=dst_port, dst_port_name=dst.name, **attrs)
+
+    def removeLink(self, link=None, node1=None, node2=None):
+        """Remove `link`, or every link between node1 and node2."""
+        with self._lock:
+            if link is None:
+                node1, node2 = self._resolve(node1), self._resolve(node2)
+                links = self.linksBetween(node1, node2)
+                if not links:
+                    raise LookupError("no link between %s and %s" % (node1, node2))
+            else:
+                links = [link]
+            for item in links:
+                self._delete_link(item)
+
+    def _delete_link(self, link):
+        self._forget_link(link)
+        self._detach_from_switches(link)
+        link.delete()
+
+    def _forget_link(self, link):
+        if link in self.links:
+            self.links.remove(link)
+        a, b = link.intf1.node.name, link.intf2.node.name
+        for src, dst, src_port in ((a, b, link.intf1.name), (b, a, link.intf2.name)):
+            if not self.DCNetwork_graph.has_edge(src, dst):
+                continue
+            for key, data in list(self.DCNetwork_graph[src][dst].items()):
+                if data.get("src_port_name") == src_port:
+                    self.DCNetwork_graph.remove_edge(src, dst, key)
+
+    @staticmethod
+    def _detach_from_switches(link):
+        for intf in (link.intf1, link.intf2):
+            if isinstance(intf.node, EmuSwitch):
+                if intf.node.started:
+                    intf.node.detach(intf)
+                intf.node.delIntf(intf)
+
+    # -- lifecycle ----------------------------------------------------------------
+
+    def start(self):
+        """Start the controller and all switches (containers are already running)."""
+        if self.started:
+            return
+        if not self.built:
+            self.build()
+        self.controller_backend.start(self.record)
+        targets = self.controller_backend.targets()
+        for switch in self.switches:
+            if not switch.started:
+                switch.start(targets)
+        for switch in self.switches:
+            if hasattr(switch, "ext_sap"):
+                switch.ext_sap.configure_address()
+        self.started = True
+
+    def configHosts(self):
+        """Configure plain Mininet hosts; Docker nodes are configured per link."""
+        for host in self.hosts:
+            if not isinstance(host, DockerHost):
+                host.configDefault(**({} if host.defaultIntf() else {"ip": None, "mac": None}))
+
+    def stop(self):
+        """Remove everything this network created; safe to call twice."""
+        if self.stopped:
+            return
+        self.stopped = True
+        errors = []
+        containers = [h for h in self.hosts if isinstance(h, DockerHost)]
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            for result in pool.map(_capture_errors, [c.terminate for c in containers]):
+                errors.extend(result)
+        for host in self.hosts:
+            if not isinstance(host, DockerHost):
+                errors.extend(_capture_errors(host.terminate))
+        errors.extend(_capture_errors(self._delete_root_veths))
+        errors.extend(_capture_errors(self._delete_bridges))
+        errors.extend(_capture_errors(self.controller_backend.stop))
+        self.record.remove()
+        self.hosts, self.links = [], []
+        for dc in self.dcs.values():
+            dc.containers.clear()
+        for err in errors:
+            log.warning("while stopping %s: %s", self.identity.run_id, err)
+
+    def _delete_root_veths(self):
+        """Switch-to-switch veths live in the root namespace: delete them in one go."""
+        names = [l.intf1.name for l in self.links
+                 if not l.intf1.node.inNamespace and not l.intf2.node.inNamespace]
+        if names:
+            system.run(["ip", "-force", "-batch", "-"],
+                       input_text="".join("link del dev %s\n" % n for n in names), check=False)
+
+    def _delete_bridges(self):
+        names = [s.name for s in self.switches if isinstance(s, EmuSwitch)]
+        if names:
+            args = []
+            for name in names:
+                args += ["--", "--if-exists", "del-br", name]
+            vsctl(*args)
+        for switch in self.switches:
+            switch.started = False
+            switch.terminate()
+
+    def CLI(self):
+        from mininet.cli import CLI
+        CLI(self)
+
+
+def _capture_errors(func):
+    try:
+        func()
+        return []
+    except Exception as err:  # collected and logged: stop() must get through
+        return [err]
+
+
+def _stop_at_exit(net):
+    """Stop a network its script forgot to stop (normal exit or exception)."""
+    ref = weakref.ref(net)
+
+    def stop_if_running():
+        live = ref()
+        if live is not None and not live.stopped:
+            live.stop()
+
+    atexit.register(stop_if_running)

@@ -1,0 +1,154 @@
+"""Who owns what: run identities, labels and the on-disk run record.
+
+Every object an emulator run creates carries its run id and its owner
+(the PID and start time of the Python process that created it):
+
+* Docker containers: labels ``emuvim.run`` and ``emuvim.owner``;
+* OVS bridges: ``external_ids:emuvim-run`` and ``external_ids:emuvim-owner``;
+* veth interfaces left in the root namespace: the interface alias
+  (``ip link set IF alias ...``), see :func:`veth_alias`;
+* helper processes (controller): the run record on disk, with their start
+  time so a recycled PID is never killed.
+
+A run is *alive* while its owner process exists with the same start time.
+Cleanup only ever touches objects of dead runs (or of a run named
+explicitly), found by these labels, never by name patterns.
+"""
+
+import json
+import os
+import secrets
+import shutil
+import time
+from dataclasses import dataclass
+
+LABEL_RUN = "emuvim.run"
+LABEL_OWNER = "emuvim.owner"
+OVS_RUN_KEY = "emuvim-run"
+OVS_OWNER_KEY = "emuvim-owner"
+ALIAS_PREFIX = "emuvim run="
+
+DEFAULT_RUN_ROOT = "/run/emuvim"
+
+
+def run_root():
+    """Directory holding one sub-directory per run (EMUVIM_RUN_ROOT overrides)."""
+    return os.environ.get("EMUVIM_RUN_ROOT", DEFAULT_RUN_ROOT)
+
+
+def process_start_time(pid):
+    """Start time of `pid` in clock ticks since boot, or None if it is gone."""
+    try:
+        with open("/proc/%d/stat" % pid) as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError, ValueError):
+        return None
+    # Field 22 of stat; after the ")" the list starts at field 3.
+    return int(fields[19])
+
+
+def owner_is_alive(owner):
+    """`owner` is "<pid>:<start time>"; True while that very process runs."""
+    try:
+        pid_text, start_text = owner.split(":", 1)
+        pid, start = int(pid_text), int(start_text)
+    except (AttributeError, ValueError):
+        return False
+    return process_start_time(pid) == start
+
+
+@dataclass(frozen=True)
+class RunIdentity:
+    """The id of one emulator run and the process that owns it."""
+
+    run_id: str
+    owner: str
+
+    @classmethod
+    def new(cls):
+        pid = os.getpid()
+        return cls(run_id="emu-" + secrets.token_hex(4),
+                   owner="%d:%d" % (pid, process_start_time(pid)))
+
+    def docker_labels(self):
+        return {LABEL_RUN: self.run_id, LABEL_OWNER: self.owner}
+
+    def ovs_external_ids(self):
+        return {OVS_RUN_KEY: self.run_id, OVS_OWNER_KEY: self.owner}
+
+    def veth_alias(self):
+        return "%s%s owner=%s" % (ALIAS_PREFIX, self.run_id, self.owner)
+
+
+def parse_veth_alias(alias):
+    """(run_id, owner) from an interface alias written by veth_alias, else None."""
+    if not alias or not alias.startswith(ALIAS_PREFIX):
+        return None
+    try:
+        run_part, owner_part = alias[len(ALIAS_PREFIX):].split(" owner=", 1)
+    except ValueError:
+        return None
+    return run_part, owner_part
+
+
+class RunRecord:
+    """The run directory: owner file, helper-process list, logs."""
+
+    def __init__(self, identity, root=None):
+        self.identity = identity
+        self.path = os.path.join(root or run_root(), identity.run_id)
+
+    def create(self):
+        os.makedirs(self.path, exist_ok=False)
+        self._write_json("owner.json", {"run_id": self.identity.run_id,
+                                        "owner": self.identity.owner,
+                                        "created": time.time()})
+
+    def log_path(self, name):
+        return os.path.join(self.path, name)
+
+    def add_process(self, pid, role):
+        """Record a helper process so a cleanup after a crash can stop it."""
+        entry = {"pid": pid, "start_time": process_start_time(pid), "role": role}
+        with open(os.path.join(self.path, "processes.jsonl"), "a") as out:
+            out.write(json.dumps(entry) + "\n")
+
+    def remove(self):
+        shutil.rmtree(self.path, ignore_errors=True)
+
+    def _write_json(self, name, data):
+        with open(os.path.join(self.path, name), "w") as out:
+            json.dump(data, out)
+
+
+def read_run_dirs(root=None):
+    """{run_id: {"owner": str|None, "processes": [...], "path": str}} on disk."""
+    root = root or run_root()
+    runs = {}
+    if not os.path.isdir(root):
+        return runs
+    for run_id in os.listdir(root):
+        path = os.path.join(root, run_id)
+        owner = None
+        try:
+            with open(os.path.join(path, "owner.json")) as f:
+                owner = json.load(f).get("owner")
+        except (OSError, ValueError):
+            pass
+        runs[run_id] = {"owner": owner, "processes": _read_processes(path),
+                        "path": path}
+    return runs
+
+
+def _read_processes(path):
+    entries = []
+    try:
+        with open(os.path.join(path, "processes.jsonl")) as f:
+            for line in f:
+                try:
+                    entries.append(json.loads(line))
+                except ValueError:
+                    continue
+    except OSError:
+        pass
+    return entries

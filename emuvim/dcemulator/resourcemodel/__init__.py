@@ -1,0 +1,94 @@
+"""Resource models: how much CPU and memory a PoP grants its compute nodes.
+
+This module holds the pieces every model shares (flavors, the registrar that
+knows the emulation's total CPU/memory, bookkeeping); concrete models that
+apply limits to containers live in submodules.
+"""
+
+import logging
+
+log = logging.getLogger(__name__)
+
+
+class NotEnoughResourcesAvailable(Exception):
+    """A PoP's resource model refuses an allocation."""
+
+
+class ResourceFlavor:
+    """A named set of resource metrics (compute units, memory units, disk)."""
+
+    def __init__(self, name, metrics):
+        self.name = name
+        self._metrics = dict(metrics)
+
+    def get(self, key):
+        return self._metrics[key]
+
+    def __repr__(self):
+        return "ResourceFlavor(%r, %r)" % (self.name, self._metrics)
+
+
+DEFAULT_FLAVORS = {
+    "tiny": {"compute": 0.5, "memory": 32, "disk": 1},
+    "small": {"compute": 1.0, "memory": 128, "disk": 20},
+    "medium": {"compute": 4.0, "memory": 256, "disk": 40},
+    "large": {"compute": 8.0, "memory": 512, "disk": 80},
+    "xlarge": {"compute": 16.0, "memory": 1024, "disk": 160},
+}
+
+
+class ResourceModelRegistrar:
+    """Knows the emulation's CPU/memory budget and which PoP uses which model."""
+
+    def __init__(self, dc_emulation_max_cpu, dc_emulation_max_mem):
+        self.e_cpu = dc_emulation_max_cpu
+        self.e_mem = dc_emulation_max_mem
+        self._resource_models = {}
+
+    def register(self, dc, rm):
+        if dc in self._resource_models:
+            raise ValueError("data center %s already has a resource model" % dc)
+        self._resource_models[dc] = rm
+        rm.registrar = self
+        rm.dcs.append(dc)
+        log.info("registered resource model %r for %s", rm, dc)
+
+    @property
+    def resource_models(self):
+        return list(self._resource_models.values())
+
+    @property
+    def num_dcs_with_rms(self):
+        return len(self._resource_models)
+
+
+class BaseResourceModel:
+    """Bookkeeping only: tracks which compute node uses which flavor."""
+
+    def __init__(self):
+        self._flavors = {}
+        self._allocated_compute_instances = {}
+        self.registrar = None
+        self.dcs = []
+        for name, metrics in DEFAULT_FLAVORS.items():
+            self.addFlavour(ResourceFlavor(name, metrics))
+
+    def addFlavour(self, flavor):
+        if flavor.name in self._flavors:
+            raise ValueError("flavor %r already exists" % flavor.name)
+        self._flavors[flavor.name] = flavor
+
+    def allocate(self, d):
+        self._allocated_compute_instances[d.name] = d.flavor_name
+
+    def free(self, d):
+        self._allocated_compute_instances.pop(d.name, None)
+
+    def get_state_dict(self):
+        return {}
+
+    def write_allocation_log(self, d, path):
+        pass
+
+    def write_free_log(self, d, path):
+        pass

@@ -19,6 +19,7 @@ import re
 import select
 import shlex
 import subprocess
+import time
 
 import docker
 import docker.errors
@@ -232,11 +233,12 @@ class DockerHost(Host):
             self._start_exec_shell()
 
     def _start_exec_shell(self):
-        shell = "bash" if self._exec_ok(["test", "-x", "/bin/bash"]) else "sh"
-        argv = ["docker", "exec", "-it", self.container_name, "env",
-                "PS1=" + SHELL_SENTINEL, shell]
-        argv += (["--norc", "--noediting", "-is", "mininet:" + self.name]
-                 if shell == "bash" else ["-i"])
+        shell = ("bash --norc --noediting -is mininet:%s" % self.name
+                 if self._exec_ok(["test", "-x", "/bin/bash"]) else "sh -i")
+        # With echo off, busybox's line editor reads plainly instead of
+        # querying the cursor position (which nobody would answer).
+        script = "stty -echo 2>/dev/null; exec env PS1=%s %s" % (SHELL_SENTINEL, shell)
+        argv = ["docker", "exec", "-it", self.container_name, "sh", "-c", script]
         self.master, self.slave = pty.openpty()
         self.shell = subprocess.Popen(argv, stdin=self.slave, stdout=self.slave,
                                       stderr=self.slave, close_fds=False,
@@ -248,16 +250,27 @@ class DockerHost(Host):
         self.outToNode[self.stdout.fileno()] = self
         self.inToNode[self.stdin.fileno()] = self
         self.execed, self.lastCmd, self.lastPid, self.readbuf = False, None, None, ""
-        while True:
-            data = self.read(1024)
-            if data and data[-1] == SHELL_SENTINEL:
-                break
-            if self.shell.poll() is not None:
-                raise ContainerStartError("shell in %s exited: %r" % (
-                    self.container_name, data))
-            self.pollOut.poll(1000)
+        self._wait_for_prompt()
         self.waiting = False
         self.cmd("unset HISTFILE; stty -echo; set +m")
+
+    def _wait_for_prompt(self, timeout_s=30):
+        deadline = time.monotonic() + timeout_s
+        seen = ""
+        while time.monotonic() < deadline:
+            if self.pollOut.poll(200):
+                data = self.read(1024)
+                seen += data
+                if data and data[-1] == SHELL_SENTINEL:
+                    return
+            elif self.shell.poll() is not None:
+                break
+        self.terminate_shell()
+        raise ContainerStartError("no shell prompt from %s: %r" % (self.container_name,
+                                                                  seen[-200:]))
+
+    def terminate_shell(self):
+        Host.terminate(self)
 
     def _exec_ok(self, argv):
         return system.succeeds(["docker", "exec", self.container_name] + argv)

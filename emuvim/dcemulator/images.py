@@ -63,14 +63,32 @@ def docker_import(rootfs, name, changes):
         raise system.CommandError(argv, out.returncode, out.stderr)
 
 
-def build_base(progress, suite="bookworm", mirror=None):
+def debootstrap_suite():
+    """(suite, components): bookworm on Debian; the host's own release on Ubuntu,
+    whose apt mirror has no Debian suites."""
+    info = {}
+    try:
+        for line in open("/etc/os-release").read().splitlines():
+            if "=" in line:
+                key, value = line.split("=", 1)
+                info[key] = value.strip('"')
+    except OSError:
+        pass
+    if info.get("ID") == "ubuntu" and info.get("VERSION_CODENAME"):
+        return info["VERSION_CODENAME"], "main,universe"
+    return "bookworm", "main"
+
+
+def build_base(progress, mirror=None):
+    suite, components = debootstrap_suite()
     mirror = mirror or apt_mirror()
     workdir = tempfile.mkdtemp(prefix="emuvim-base-")
     rootfs = os.path.join(workdir, "rootfs")
     try:
         progress("debootstrap %s from %s (about 30 s)" % (suite, mirror))
-        system.run(["debootstrap", "--variant=minbase", "--include=" + ",".join(BASE_PACKAGES),
-                    suite, rootfs, mirror], timeout=1800)
+        system.run(["debootstrap", "--variant=minbase", "--components=" + components,
+                    "--include=" + ",".join(BASE_PACKAGES), suite, rootfs, mirror],
+                   timeout=1800)
         for cache in ("var/cache/apt/archives", "var/lib/apt/lists"):
             shutil.rmtree(os.path.join(rootfs, cache), ignore_errors=True)
         progress("importing %s" % BASE_IMAGE)

@@ -24,6 +24,33 @@ class EmulatorCompute(DockerHost):
         self.flavor_name = kwargs.pop("flavor_name", "tiny")
         DockerHost.__init__(self, name, dimage=dimage, **kwargs)
 
+    START_COMMAND_VARS = ("VIM_EMU_CMD", "SON_EMU_CMD")
+    STOP_COMMAND_VARS = ("VIM_EMU_CMD_STOP", "SON_EMU_CMD_STOP")
+
+    def _image_command(self, names):
+        env = dict(item.split("=", 1) for item in
+                   (self.inspect()["Config"].get("Env") or []) if "=" in item)
+        return next((env[n] for n in names if env.get(n) not in (None, "", "None")), None)
+
+    def start_vnf_command(self):
+        """Run the image's VIM_EMU_CMD/SON_EMU_CMD in the background, if it has one.
+
+        vim-emu's convention: the command starts the VNF's software once the
+        emulator has attached the interfaces.  Returns the command or None.
+        """
+        command = self._image_command(self.START_COMMAND_VARS)
+        if command:
+            system.run(["docker", "exec", "-d", self.container_name, "sh", "-c", command])
+        return command
+
+    def stop_vnf_command(self, timeout=10):
+        """Run VIM_EMU_CMD_STOP/SON_EMU_CMD_STOP and wait for it (at most `timeout` s)."""
+        command = self._image_command(self.STOP_COMMAND_VARS)
+        if command:
+            system.run(["docker", "exec", self.container_name, "sh", "-c", command],
+                       check=False, timeout=timeout)
+        return command
+
     def getNetworkStatus(self):
         """One dict per emulator interface, read from the kernel on every call."""
         kernel = {entry["ifname"]: entry for entry in json.loads(

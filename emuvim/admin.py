@@ -1,0 +1,50 @@
+"""Local administration: images and cleanup (no running emulator needed)."""
+
+import sys
+
+
+def _progress():
+    """A progress printer: a rich spinner line on a terminal, plain lines otherwise."""
+    from rich.console import Console
+    console = Console(stderr=True)
+
+    def show(message):
+        console.print("[bold cyan]..[/] %s" % message)
+    return show
+
+
+def images_build(names=None, force=False, dirs=()):
+    from emuvim.dcemulator import images
+    report = images.ensure_images(names or None, force=force, progress=_progress(),
+                                  extra_dirs=dirs)
+    for image, state in report.items():
+        print("%-32s %s" % (image, state))
+    return 0
+
+
+def images_list():
+    from emuvim.dcemulator import system
+    from emuvim.dcemulator.images import IMAGE_LABEL
+    print(system.run(["docker", "images", "--filter", "label=" + IMAGE_LABEL, "--format",
+                      "table {{.Repository}}:{{.Tag}}\t{{.Size}}\t{{.CreatedSince}}"]).rstrip())
+    return 0
+
+
+def clean(run_ids=None, dry_run=False, include_alive=False):
+    from emuvim.dcemulator import cleanup
+    leftovers = cleanup.find_leftovers()
+    selected = [item for run_id, item in sorted(leftovers.items())
+                if (not run_ids or run_id in run_ids) and (include_alive or not item.alive)]
+    for item in selected:
+        print("%s run %s: %d containers, %d bridges, %d veths, %d processes" % (
+            "would clean" if dry_run else "cleaning", item.run_id, len(item.containers),
+            len(item.bridges), len(item.veths), len(item.processes)))
+        if not dry_run:
+            for error in cleanup.remove_leftovers(item):
+                print("  error: %s" % error, file=sys.stderr)
+    alive = [item.run_id for item in leftovers.values() if item.alive and not include_alive]
+    if alive:
+        print("left alone (owner still running): %s" % ", ".join(sorted(alive)))
+    if not selected:
+        print("nothing to clean")
+    return 0

@@ -174,12 +174,12 @@ class EmuIntf(Intf):
         self.ip, self.prefixLen = ipstr.split("/")
         run_in_node(self.node, ["ip", "addr", "flush", "dev", self.name])
         run_in_node(self.node, ["ip", "addr", "add", ipstr, "dev", self.name])
-        run_in_node(self.node, ["ip", "link", "set", self.name, "up"])
+        run_in_node(self.node, ["ip", "link", "set", "dev", self.name, "up"])
         return ""
 
     def setMAC(self, macstr):
         self.mac = macstr
-        run_in_node(self.node, ["ip", "link", "set", self.name, "address", macstr])
+        run_in_node(self.node, ["ip", "link", "set", "dev", self.name, "address", macstr])
         return ""
 
     def updateIP(self):
@@ -201,7 +201,7 @@ class EmuIntf(Intf):
 
     def isUp(self, setUp=False):
         if setUp:
-            run_in_node(self.node, ["ip", "link", "set", self.name, "up"])
+            run_in_node(self.node, ["ip", "link", "set", "dev", self.name, "up"])
             return True
         out = run_in_node(self.node, ["ip", "-o", "link", "show", "dev", self.name],
                           check=False)
@@ -226,7 +226,7 @@ class EmuIntf(Intf):
             run_in_node(self.node, argv)
 
     def delete(self):
-        run_in_node(self.node, ["ip", "link", "del", self.name], check=False)
+        run_in_node(self.node, ["ip", "link", "del", "dev", self.name], check=False)
         self.node.delIntf(self)
         self.link = None
 
@@ -242,8 +242,24 @@ class EmuLink(Link):
 
     def __init__(self, node1, node2, owner_alias=None, **params):
         self.owner_alias = owner_alias
+        self._created = None
         params.setdefault("intf", EmuIntf)
-        Link.__init__(self, node1, node2, **params)
+        try:
+            Link.__init__(self, node1, node2, **params)
+        except BaseException:
+            self._delete_created_pair()
+            raise
+
+    def _delete_created_pair(self):
+        """Undo makeIntfPair after a failure while configuring the ends."""
+        if not self._created:
+            return
+        for node, name in self._created:
+            for intf in list(node.intfs.values()) if node else []:
+                if intf.name == name:
+                    node.delIntf(intf)
+        node, name = self._created[0]
+        run_in_node(node, ["ip", "link", "del", "dev", name], check=False)  # takes its peer along
 
     def intfName(self, node, n):
         return port_intf_name(node.name, n)
@@ -257,6 +273,7 @@ class EmuLink(Link):
         argv += ["type", "veth", "peer", "name", intfname2]
         argv += _netns_args(node2) + (["address", addr2] if addr2 else [])
         system.run(argv)
+        self._created = ((node1, intfname1), (node2, intfname2))
         if self.owner_alias:
             for node, name in ((node1, intfname1), (node2, intfname2)):
                 if not _in_own_namespace(node):

@@ -137,6 +137,7 @@ class DCNetwork(Mininet):
                 self.DCNetwork_graph.add_node(name, type=params.get("type", "switch"))
             if self.started:
                 switch.start(self.controller_backend.targets())
+                self.controller_backend.wait_switches([switch])
         return switch
 
     def _default_dpid(self, name):
@@ -179,8 +180,9 @@ class DCNetwork(Mininet):
             if node is None:
                 raise LookupError("no node named %s" % label)
             for link in [l for l in self.links if node in (l.intf1.node, l.intf2.node)]:
-                self._forget_link(link)
-                self._detach_from_switches(link)
+                # Explicitly: namespace teardown after `docker rm` is asynchronous
+                # and would leave the switch-side veth around for a while.
+                self._delete_link(link)
             if self.DCNetwork_graph.has_node(label):
                 self.DCNetwork_graph.remove_node(label)
             self.hosts.remove(node)
@@ -267,12 +269,14 @@ class DCNetwork(Mininet):
             cls = self.link  # mininet.link.Link/TCLink → our EmuLink (same params)
         params = self._check_netem(node1, node2, params)
         with self._lock:
-            for node, key in ((node1, "params1"), (node2, "params2")):
-                if isinstance(node, DockerHost):
-                    side = dict(params.get(key) or {})
-                    if not side.get("ip"):
-                        side["ip"] = self._first_ip_param(node) or self._next_host_ip()
-                    params[key] = side
+            for node, key, addr in ((node1, "params1", "addr1"), (node2, "params2", "addr2")):
+                side = dict(params.get(key) or {})
+                if side.get("mac"):
+                    # The MAC is set when the veth is created (Mininet's addr1/addr2).
+                    params[addr] = side.pop("mac")
+                if isinstance(node, DockerHost) and not side.get("ip"):
+                    side["ip"] = self._first_ip_param(node) or self._next_host_ip()
+                params[key] = side
             if any(getattr(n, "userspace", False) for n in (node1, node2)):
                 # OVS's userspace datapath forwards frames with partial checksums
                 # unfixed: TCP over veth stalls unless TX offload is off.
@@ -355,9 +359,11 @@ class DCNetwork(Mininet):
             self.build()
         self.controller_backend.start(self.record)
         targets = self.controller_backend.targets()
+        controlled = [s for s in self.switches if not s.started and not hasattr(s, "ext_sap")]
         for switch in self.switches:
             if not switch.started:
-                switch.start(targets)
+                switch.start([] if hasattr(switch, "ext_sap") else targets)
+        self.controller_backend.wait_switches(controlled)
         for switch in self.switches:
             if hasattr(switch, "ext_sap"):
                 switch.ext_sap.configure_address()
@@ -374,7 +380,7 @@ class DCNetwork(Mininet):
         if self.stopped:
             return
         self.stopped = True
-        errors = []
+        errors = _capture_errors(self._delete_root_veths)
         containers = [h for h in self.hosts if isinstance(h, DockerHost)]
         with ThreadPoolExecutor(max_workers=8) as pool:
             for result in pool.map(_capture_errors, [c.terminate for c in containers]):
@@ -382,7 +388,6 @@ class DCNetwork(Mininet):
         for host in self.hosts:
             if not isinstance(host, DockerHost):
                 errors.extend(_capture_errors(host.terminate))
-        errors.extend(_capture_errors(self._delete_root_veths))
         errors.extend(_capture_errors(self._delete_bridges))
         errors.extend(_capture_errors(self.controller_backend.stop))
         self.record.remove()
@@ -393,9 +398,12 @@ class DCNetwork(Mininet):
             log.warning("while stopping %s: %s", self.identity.run_id, err)
 
     def _delete_root_veths(self):
-        """Switch-to-switch veths live in the root namespace: delete them in one go."""
-        names = [l.intf1.name for l in self.links
-                 if not l.intf1.node.inNamespace and not l.intf2.node.inNamespace]
+        """Delete every link's root-namespace end in one go (its peer goes too).
+
+        Done before containers are removed: the kernel destroys a removed
+        container's namespace asynchronously, so waiting for it would race.
+        """
+        names = [end.name for end in (_root_end(l) for l in self.links) if end is not None]
         if names:
             system.run(["ip", "-force", "-batch", "-"],
                        input_text="".join("link del dev %s\n" % n for n in names), check=False)
@@ -414,6 +422,14 @@ class DCNetwork(Mininet):
     def CLI(self):
         from mininet.cli import CLI
         CLI(self)
+
+
+def _root_end(link):
+    """The end of `link` in the root namespace, if any."""
+    for intf in (link.intf1, link.intf2):
+        if intf is not None and not intf.node.inNamespace:
+            return intf
+    return None
 
 
 def _capture_errors(func):

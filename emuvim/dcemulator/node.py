@@ -272,7 +272,7 @@ class EmulatorExtSAP:
 
     def configure_address(self):
         system.run(["ip", "addr", "add", self.ip, "dev", self.switch.name])
-        system.run(["ip", "link", "set", self.switch.name, "up"])
+        system.run(["ip", "link", "set", "dev", self.switch.name, "up"])
 
     def getStatus(self):
         return {"name": self.switch.name,

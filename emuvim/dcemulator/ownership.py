@@ -37,13 +37,19 @@ def run_root():
 
 
 def process_start_time(pid):
-    """Start time of `pid` in clock ticks since boot, or None if it is gone."""
+    """Start time of `pid` in clock ticks since boot, or None if it is gone.
+
+    A zombie counts as gone: it runs nothing, and an orphan's zombie may never
+    be reaped where PID 1 does not reap.
+    """
     try:
         with open("/proc/%d/stat" % pid) as stat:
             fields = stat.read().rsplit(")", 1)[1].split()
     except (OSError, IndexError, ValueError):
         return None
-    # Field 22 of stat; after the ")" the list starts at field 3.
+    # After the ")" the list starts at field 3 (state); start time is field 22.
+    if fields[0] in ("Z", "X"):
+        return None
     return int(fields[19])
 
 

@@ -54,6 +54,27 @@ def list_bridges():
     return bridges
 
 
+def connected_bridges():
+    """Names of bridges with at least one connected controller (two OVSDB reads)."""
+    bridges = json.loads(vsctl("--format=json", "--", "--columns=name,controller", "list",
+                               "Bridge"))["data"]
+    rows = json.loads(vsctl("--format=json", "--", "--columns=_uuid,is_connected", "list",
+                            "Controller"))["data"]
+    live = {row[0][1] for row in rows if row[1] is True}
+    connected = set()
+    for name, ctrl in bridges:
+        uuids = [u[1] for u in ctrl[1]] if ctrl[0] == "set" else [ctrl[1]]
+        if live.intersection(uuids):
+            connected.add(name)
+    return connected
+
+
+def has_flow(bridge, text):
+    """True if a flow of `bridge` prints containing `text` (e.g. 'priority=0 actions=NORMAL')."""
+    return text in system.run(["ovs-ofctl", "-O", "OpenFlow13", "dump-flows", bridge],
+                              check=False)
+
+
 def delete_bridges(names):
     """Delete the named bridges in one transaction (missing ones are fine)."""
     if not names:

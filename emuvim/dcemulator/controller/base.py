@@ -25,6 +25,9 @@ class ControllerBackend:
     def is_alive(self):
         return True
 
+    def wait_switches(self, switches, timeout_s=30):
+        """Block until `switches` are under control (nothing to wait for here)."""
+
 
 class NoController(ControllerBackend):
     """No controller process: OVS forwards by itself (standalone) or not at all."""

@@ -6,6 +6,7 @@ import sys
 import time
 
 from emuvim.dcemulator.controller.base import ControllerBackend
+from emuvim.dcemulator.switch import connected_bridges, has_flow
 
 READY_TIMEOUT_S = 30
 
@@ -78,6 +79,22 @@ class OsKenController(ControllerBackend):
 
     def targets(self):
         return ["tcp:%s:%d" % (self.host, self.port)]
+
+    def wait_switches(self, switches, timeout_s=30):
+        """Until every switch is connected and, with learning, has its NORMAL flow."""
+        pending = {s.name for s in switches}
+        deadline = time.monotonic() + timeout_s
+        while pending and time.monotonic() < deadline:
+            if not self.is_alive():
+                raise ControllerError("controller died; see %s" % self.log_path)
+            pending -= {name for name in connected_bridges() & pending
+                        if not self.enable_learning or
+                        has_flow(name, "priority=0 actions=NORMAL")}
+            if pending:
+                time.sleep(0.05)
+        if pending:
+            raise ControllerError("switches not under control after %ds: %s; see %s" % (
+                timeout_s, ", ".join(sorted(pending)), self.log_path))
 
     def is_alive(self):
         return self.process is not None and self.process.poll() is None

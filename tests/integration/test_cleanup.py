@@ -1,0 +1,67 @@
+"""Ownership: nothing foreign is touched, crashed runs can be cleaned."""
+
+import os
+import signal
+import subprocess
+import sys
+
+from emuvim.dcemulator.ownership import process_start_time
+
+from helpers import containers_of, owned_objects
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+VIM_EMU = os.path.join(os.path.dirname(sys.executable), "vim-emu")
+
+
+def test_stop_removes_everything_and_is_idempotent(make_net):
+    net = make_net()
+    dc1, dc2 = net.addDatacenter("dc1"), net.addDatacenter("dc2")
+    net.addLink(dc1, dc2, bw=10)
+    net.start()
+    dc1.startCompute("vnf1")
+    dc2.startCompute("vnf2")
+    run_id = net.identity.run_id
+    created = owned_objects(run_id)
+    assert len(created["containers"]) == 2 and len(created["bridges"]) == 2
+    # Root-namespace veth ends: both ends of the inter-PoP link plus the
+    # switch-side end of each container link.
+    assert sorted(created["veths"]) == ["dc1.s1-eth1", "dc1.s1-eth2",
+                                        "dc2.s1-eth1", "dc2.s1-eth2"]
+    net.stop()
+    net.stop()
+    assert owned_objects(run_id) == {"containers": [], "bridges": [], "veths": []}
+
+
+def test_clean_after_sigkill_removes_only_the_dead_run(make_net):
+    live = make_net()
+    live_dc = live.addDatacenter("live")
+    live.start()
+    live_dc.startCompute("survivor")
+
+    proc = subprocess.Popen([sys.executable, os.path.join(HERE, "crashing_topology.py")],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        run_id, controller_pid = proc.stdout.readline().split()
+        assert proc.stdout.readline().strip() == "READY"
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    controller_pid = int(controller_pid)
+    left = owned_objects(run_id)
+    assert len(left["containers"]) == 2 and len(left["bridges"]) == 3 and left["veths"]
+    assert process_start_time(controller_pid) is not None, "controller outlived its owner"
+
+    dry = subprocess.run([VIM_EMU, "clean", "--dry-run"], capture_output=True, text=True)
+    assert "would clean run %s: 2 containers, 3 bridges" % run_id in dry.stdout
+    assert owned_objects(run_id) == left
+
+    out = subprocess.run([VIM_EMU, "clean"], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert "cleaning run %s" % run_id in out.stdout
+    assert live.identity.run_id in out.stdout  # reported as left alone
+    assert owned_objects(run_id) == {"containers": [], "bridges": [], "veths": []}
+    assert process_start_time(controller_pid) is None
+    assert len(containers_of(live.identity.run_id)) == 1, "a live run was touched"
+
+    again = subprocess.run([VIM_EMU, "clean"], capture_output=True, text=True)
+    assert "nothing to clean" in again.stdout

@@ -28,7 +28,8 @@ from emuvim.dcemulator.links import (EmuIntf, EmuLink, NetemUnavailable, needs_n
 from emuvim.dcemulator.node import Datacenter, EmulatorCompute, EmulatorExtSAP
 from emuvim.dcemulator.ownership import RunIdentity, RunRecord
 from emuvim.dcemulator.resourcemodel import ResourceModelRegistrar
-from emuvim.dcemulator.switch import EmuSwitch, choose_datapath, list_bridges, vsctl
+from emuvim.dcemulator.switch import (EmuSwitch, choose_datapath, choose_port_type, list_bridges,
+                                     start_switches, vsctl)
 
 log = logging.getLogger(__name__)
 
@@ -45,12 +46,16 @@ class DCNetwork(Mininet):
 
     def __init__(self, controller=RemoteController, monitor=False, enable_learning=False,
                  dc_emulation_max_cpu=1.0, dc_emulation_max_mem=512,
-                 datapath="auto", netem_missing=None, docker_engine=None, **kwargs):
+                 datapath="auto", port_type="auto", netem_missing=None, docker_engine=None,
+                 **kwargs):
         """
         controller: RemoteController (our os-ken app, as in vim-emu), Mininet's
             Controller (OVS learns by itself), None, or a ControllerBackend.
         enable_learning: L2 learning in the switches (else only chains forward).
         datapath: "auto" (kernel if the OVS module exists), "kernel" or "user".
+        port_type: OVS type of unshaped ports on the userspace datapath: "auto"
+            (afxdp-nonpmd where OVS has it), "afxdp-nonpmd", "afxdp" (fastest,
+            busy-polls a core) or "system"; EMUVIM_PORT_TYPE sets the default.
         netem_missing: what a link asking for delay/jitter/loss does when the
             kernel has no sch_netem: "error" (default) or "warn" (shape
             bandwidth only); EMUVIM_NETEM_MISSING sets the default.
@@ -65,6 +70,7 @@ class DCNetwork(Mininet):
         self.rm_registrar = ResourceModelRegistrar(dc_emulation_max_cpu, dc_emulation_max_mem)
         self.DCNetwork_graph = nx.MultiDiGraph()
         self.datapath = choose_datapath(datapath)
+        self.port_type = choose_port_type(port_type, self.datapath)
         self.netem_missing = netem_missing or os.environ.get("EMUVIM_NETEM_MISSING", "error")
         if self.netem_missing not in NETEM_POLICIES:
             raise ValueError("netem_missing must be one of %s" % (NETEM_POLICIES,))
@@ -76,6 +82,7 @@ class DCNetwork(Mininet):
         self._lock = threading.RLock()
         self._pending_names = set()
         self._next_dpid = SWITCHDPID_BASE
+        self._host_bridges = None
         self.started = False
         self.stopped = False
         kwargs.setdefault("switch", EmuSwitch)
@@ -84,8 +91,8 @@ class DCNetwork(Mininet):
         Mininet.__init__(self, controller=None, **kwargs)
         self.record.create()
         _stop_at_exit(self)
-        log.info("DCNetwork %s: datapath=%s controller=%s", self.identity.run_id,
-                 self.datapath, type(self.controller_backend).__name__)
+        log.info("DCNetwork %s: datapath=%s ports=%s controller=%s", self.identity.run_id,
+                 self.datapath, self.port_type, type(self.controller_backend).__name__)
 
     @classmethod
     def init(cls):
@@ -110,8 +117,14 @@ class DCNetwork(Mininet):
         return dc
 
     def _free_dc_name(self):
-        """The lowest dc<N> whose bridge exists neither here nor on the host."""
-        taken = set(list_bridges()) | {n.name for n in self.switches}
+        """The lowest dc<N> whose bridge exists neither here nor on the host.
+
+        The host's bridges are read once; a bridge another run creates later
+        makes our bridge creation fail with a clear error instead.
+        """
+        if self._host_bridges is None:
+            self._host_bridges = set(list_bridges())
+        taken = self._host_bridges | {n.name for n in self.switches}
         index = 1
         while "dc%d.s1" % index in taken:
             index += 1
@@ -130,6 +143,7 @@ class DCNetwork(Mininet):
             self._check_free_name(name)
             params.setdefault("failMode", self.controller_backend.fail_mode)
             params.setdefault("datapath", self.datapath)
+            params.setdefault("port_type", self.port_type)
             params.setdefault("external_ids", self.identity.ovs_external_ids())
             params.setdefault("dpid", self._default_dpid(name))
             switch = Mininet.addSwitch(self, name, **params)
@@ -359,10 +373,10 @@ class DCNetwork(Mininet):
             self.build()
         self.controller_backend.start(self.record)
         targets = self.controller_backend.targets()
-        controlled = [s for s in self.switches if not s.started and not hasattr(s, "ext_sap")]
-        for switch in self.switches:
-            if not switch.started:
-                switch.start([] if hasattr(switch, "ext_sap") else targets)
+        pending = [s for s in self.switches if not s.started]
+        controlled = [s for s in pending if not hasattr(s, "ext_sap")]
+        start_switches(controlled, targets)
+        start_switches([s for s in pending if hasattr(s, "ext_sap")], [])
         self.controller_backend.wait_switches(controlled)
         for switch in self.switches:
             if hasattr(switch, "ext_sap"):

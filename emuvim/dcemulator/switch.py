@@ -9,6 +9,7 @@ both veth ends; links attached to such switches are configured that way.
 import json
 import logging
 import os
+import re
 
 from mininet.node import OVSSwitch
 
@@ -41,6 +42,41 @@ def choose_datapath(requested=None):
     return requested
 
 
+PORT_TYPES = ("system", "afxdp", "afxdp-nonpmd")
+
+
+def supported_interface_types():
+    out = system.run(["ovs-vsctl", "--timeout=10", "get", "Open_vSwitch", ".", "iface_types"],
+                     check=False)
+    return {t.strip() for t in out.strip().strip("[]").split(",") if t.strip()}
+
+
+def choose_port_type(requested, datapath):
+    """OVS interface type for unshaped ports.
+
+    AF_XDP ports roughly double userspace-datapath throughput over plain
+    (AF_PACKET) ports.  "afxdp-nonpmd" is the default: the PMD variant is
+    faster still but busy-polls a whole core even when idle.  The kernel
+    datapath always uses plain ports.
+    """
+    requested = requested or os.environ.get("EMUVIM_PORT_TYPE") or "auto"
+    if requested != "auto" and requested not in PORT_TYPES:
+        raise ValueError("port_type must be 'auto' or one of %s, not %r" % (PORT_TYPES, requested))
+    if datapath != "user":
+        return "system"
+    if requested == "auto":
+        return "afxdp-nonpmd" if "afxdp-nonpmd" in supported_interface_types() else "system"
+    return requested
+
+
+def interface_errors(names):
+    """{interface: error text} for those of `names` that OVS failed to open."""
+    if not names:
+        return {}
+    out = vsctl("--format=json", "--", "--columns=name,error", "list", "Interface", *names)
+    return {name: err for name, err in json.loads(out)["data"] if isinstance(err, str) and err}
+
+
 def vsctl(*args):
     return system.run(["ovs-vsctl", "--timeout=30"] + [str(a) for a in args])
 
@@ -52,21 +88,6 @@ def list_bridges():
     for name, ext in json.loads(out)["data"]:
         bridges[name] = dict(ext[1]) if ext and ext[0] == "map" else {}
     return bridges
-
-
-def connected_bridges():
-    """Names of bridges with at least one connected controller (two OVSDB reads)."""
-    bridges = json.loads(vsctl("--format=json", "--", "--columns=name,controller", "list",
-                               "Bridge"))["data"]
-    rows = json.loads(vsctl("--format=json", "--", "--columns=_uuid,is_connected", "list",
-                            "Controller"))["data"]
-    live = {row[0][1] for row in rows if row[1] is True}
-    connected = set()
-    for name, ctrl in bridges:
-        uuids = [u[1] for u in ctrl[1]] if ctrl[0] == "set" else [ctrl[1]]
-        if live.intersection(uuids):
-            connected.add(name)
-    return connected
 
 
 def has_flow(bridge, text):
@@ -85,6 +106,33 @@ def delete_bridges(names):
     vsctl(*args)
 
 
+def start_switches(switches, targets):
+    """Create `switches` with ports and controllers in one OVSDB transaction."""
+    if not switches:
+        return
+    args = []
+    for switch in switches:
+        args += switch.creation_args(targets)
+    try:
+        vsctl(*args)
+    except system.CommandError as err:
+        raise SwitchError(_explain_failure(err, switches)) from err
+    for switch in switches:
+        switch.started = True
+        switch.fall_back_to_plain_ports(switch.intfList())
+        for intf in switch.intfList():
+            switch.TCReapply(intf)
+
+
+def _explain_failure(err, switches):
+    existing = list_bridges()
+    taken = ["%s (owned by %s)" % (s.name, existing[s.name].get("emuvim-run", "someone else"))
+             for s in switches if s.name in existing]
+    if taken:
+        return "OVS bridge names already in use: %s" % ", ".join(taken)
+    return "creating OVS bridges failed: %s" % err.stderr
+
+
 def _ovsdb_map(values):
     return "{%s}" % ",".join('"%s"="%s"' % item for item in sorted(values.items()))
 
@@ -99,9 +147,10 @@ class EmuSwitch(OVSSwitch):
     the user calls ``cmd()``).
     """
 
-    def __init__(self, name, datapath="user", external_ids=None, **params):
+    def __init__(self, name, datapath="user", external_ids=None, port_type="system", **params):
         check_intf_name(name)
         self.external_ids = dict(external_ids or {})
+        self.port_type = port_type
         self.started = False
         params.setdefault("protocols", "OpenFlow10,OpenFlow12,OpenFlow13")
         OVSSwitch.__init__(self, name, datapath=datapath, **params)
@@ -136,11 +185,10 @@ class EmuSwitch(OVSSwitch):
         return system.run(argv)
 
     def start(self, controllers):
-        """Create the bridge with its ports and controller in one transaction."""
-        existing = list_bridges()
-        if self.name in existing:
-            owner = existing[self.name].get("emuvim-run", "not an emulator run")
-            raise SwitchError("an OVS bridge named %r already exists (%s)" % (self.name, owner))
+        start_switches([self], controllers)
+
+    def creation_args(self, targets):
+        """ovs-vsctl arguments creating this bridge, its ports and controllers."""
         args = ["--", "add-br", self.name, "--", "set", "bridge", self.name,
                 "fail_mode=%s" % self.failMode,
                 "other-config:datapath-id=%s" % self.dpid,
@@ -154,24 +202,49 @@ class EmuSwitch(OVSSwitch):
         for intf in self.intfList():
             if self.ports[intf]:
                 args += self._add_port_args(intf)
-        vsctl(*args)
-        self.started = True
-        for intf in self.intfList():
-            self.TCReapply(intf)
-        if controllers:
-            self.set_controllers(controllers)
+        if targets:
+            args += self._controller_args(targets)
+        return args
 
     def set_controllers(self, targets):
         """Point the bridge at controller targets like 'tcp:127.0.0.1:6653'."""
-        vsctl("set-controller", self.name, *targets)
+        vsctl(*self._controller_args(targets))
+
+    def _controller_args(self, targets):
+        # A short reconnect backoff: OVS otherwise waits up to 8 s between
+        # attempts, e.g. after a controller restart.
+        args, ids = [], []
+        for index, target in enumerate(targets):
+            ref = "@%s_c%d" % (re.sub(r"\W", "_", self.name), index)
+            args += ["--", "--id=%s" % ref, "create", "Controller", "target=\"%s\"" % target,
+                     "max_backoff=%d" % self.reconnectms]
+            ids.append(ref)
+        return args + ["--", "set", "bridge", self.name, "controller=[%s]" % ",".join(ids)]
 
     def _add_port_args(self, intf):
-        return ["--", "add-port", self.name, intf.name, "--", "set", "Interface",
+        args = ["--", "add-port", self.name, intf.name, "--", "set", "Interface",
                 intf.name, "ofport_request=%d" % self.ports[intf]]
+        if self._fast_port(intf):
+            args.append("type=%s" % self.port_type)
+        return args
+
+    def _fast_port(self, intf):
+        """AF_XDP for unshaped ports only: its transmit path bypasses tc qdiscs."""
+        shaping = getattr(intf, "shaping", {}) or {}
+        return self.port_type != "system" and not any(v is not None for v in shaping.values())
+
+    def fall_back_to_plain_ports(self, intfs):
+        """Ports OVS could not open as AF_XDP become plain ports."""
+        fast = [i.name for i in intfs if self.ports.get(i) and self._fast_port(i)]
+        for name, error in interface_errors(fast).items():
+            log.warning("%s: %s port %s failed (%s); using a plain port", self.name,
+                        self.port_type, name, error)
+            vsctl("set", "Interface", name, "type=system")
 
     def attach(self, intf):
         """Add a port to the running bridge."""
         vsctl(*self._add_port_args(intf))
+        self.fall_back_to_plain_ports([intf])
         self.TCReapply(intf)
 
     @staticmethod

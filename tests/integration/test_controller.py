@@ -5,6 +5,7 @@ import subprocess
 
 from mininet.node import RemoteController
 
+from emuvim.dcemulator.controller.base import BASE_FLOW_COOKIE
 from emuvim.dcemulator.ownership import process_start_time
 
 from helpers import ping_fails, ping_ok
@@ -23,7 +24,11 @@ def test_learning_controller_forwards(make_net):
     backend = net.controller_backend
     assert backend.is_alive()
     assert os.path.exists(backend.log_path)
-    assert all(s.connected() for s in net.switches)
+    for switch in net.switches:
+        target = subprocess.run(["ovs-vsctl", "get-controller", switch.name],
+                                capture_output=True, text=True).stdout.strip()
+        assert target == backend.targets()[0]
+        assert "cookie=%#x" % BASE_FLOW_COOKIE in dump_flows(switch.name)
     a = dc1.startCompute("a")
     b = dc2.startCompute("b")
     assert ping_ok(a, b.IP())
@@ -37,7 +42,9 @@ def test_without_learning_nothing_flows_until_chained(make_net):
     a = dc.startCompute("a")
     b = dc.startCompute("b")
     assert ping_fails(a, b.IP())
-    assert "NORMAL" not in dump_flows(dc.switch.name)
+    flows = dump_flows(dc.switch.name)
+    assert "cookie=%#x" % BASE_FLOW_COOKIE in flows and "actions=drop" in flows
+    assert "NORMAL" not in flows
 
 
 def test_controller_process_ends_with_stop(make_net):

@@ -38,3 +38,13 @@ def test_controller_mapping():
     assert isinstance(reference, NoController) and reference.fail_mode == "standalone"
     assert backend_for(None, False).fail_mode == "secure"
     assert backend_for(None, True).fail_mode == "standalone"
+
+
+def test_core_import_keeps_eventlet_out():
+    """os-ken brings eventlet's monkey-patching: it must stay in the controller process."""
+    import subprocess
+    import sys
+    code = ("import sys, emuvim.dcemulator.net; "
+            "print('os_ken' in sys.modules or 'eventlet' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.stdout.strip() == "False", out.stderr

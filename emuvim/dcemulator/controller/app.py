@@ -13,8 +13,7 @@ from os_ken.controller import ofp_event
 from os_ken.controller.handler import CONFIG_DISPATCHER, set_ev_cls
 from os_ken.ofproto import ofproto_v1_3
 
-BASE_FLOW_COOKIE = 0
-
+from emuvim.dcemulator.controller.base import BASE_FLOW_COOKIE
 
 class EmuSwitchApp(app_manager.OSKenApp):
     OFP_VERSIONS = [ofproto_v1_3.OFP_VERSION]
@@ -23,14 +22,14 @@ class EmuSwitchApp(app_manager.OSKenApp):
     @set_ev_cls(ofp_event.EventOFPSwitchFeatures, CONFIG_DISPATCHER)
     def on_switch_features(self, ev):
         datapath = ev.msg.datapath
-        if self.learning:
-            self.install_normal_forwarding(datapath)
+        self.install_base_flow(datapath, self.learning)
         self.logger.info("switch %016x connected (learning=%s)", datapath.id, self.learning)
 
     @staticmethod
-    def install_normal_forwarding(datapath):
+    def install_base_flow(datapath, learning):
+        """Priority-0 flow: OVS's own L2 switching (NORMAL) or an explicit drop."""
         ofp, parser = datapath.ofproto, datapath.ofproto_parser
-        actions = [parser.OFPActionOutput(ofp.OFPP_NORMAL)]
+        actions = [parser.OFPActionOutput(ofp.OFPP_NORMAL)] if learning else []
         datapath.send_msg(parser.OFPFlowMod(
             datapath=datapath, priority=0, cookie=BASE_FLOW_COOKIE, match=parser.OFPMatch(),
             instructions=[parser.OFPInstructionActions(ofp.OFPIT_APPLY_ACTIONS, actions)]))

@@ -1,4 +1,12 @@
-"""The controller backend interface and the process-less backend."""
+"""The controller backend interface and the process-less backend.
+
+No os-ken import here: os-ken brings eventlet, which must stay in the
+controller's own process.
+"""
+
+# The cookie ("emuv") of the controller's priority-0 base flow: its presence
+# on a switch tells the emulator that the controller has taken the switch over.
+BASE_FLOW_COOKIE = 0x656D7576
 
 
 class ControllerBackend:

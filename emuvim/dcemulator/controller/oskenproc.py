@@ -5,8 +5,8 @@ import subprocess
 import sys
 import time
 
-from emuvim.dcemulator.controller.base import ControllerBackend
-from emuvim.dcemulator.switch import connected_bridges, has_flow
+from emuvim.dcemulator.controller.base import BASE_FLOW_COOKIE, ControllerBackend
+from emuvim.dcemulator.switch import has_flow
 
 READY_TIMEOUT_S = 30
 
@@ -81,17 +81,20 @@ class OsKenController(ControllerBackend):
         return ["tcp:%s:%d" % (self.host, self.port)]
 
     def wait_switches(self, switches, timeout_s=30):
-        """Until every switch is connected and, with learning, has its NORMAL flow."""
-        pending = {s.name for s in switches}
+        """Until the controller has installed its base flow on every switch.
+
+        (OVSDB's Controller.is_connected is refreshed only every few seconds,
+        so the flow is the faster and the more meaningful signal.)
+        """
+        marker = "cookie=%#x," % BASE_FLOW_COOKIE
+        pending = [s.name for s in switches]
         deadline = time.monotonic() + timeout_s
         while pending and time.monotonic() < deadline:
             if not self.is_alive():
                 raise ControllerError("controller died; see %s" % self.log_path)
-            pending -= {name for name in connected_bridges() & pending
-                        if not self.enable_learning or
-                        has_flow(name, "priority=0 actions=NORMAL")}
+            pending = [name for name in pending if not has_flow(name, marker)]
             if pending:
-                time.sleep(0.05)
+                time.sleep(0.02)
         if pending:
             raise ControllerError("switches not under control after %ds: %s; see %s" % (
                 timeout_s, ", ".join(sorted(pending)), self.log_path))

@@ -64,7 +64,11 @@ class DockerEngine:
     """The container engine as the emulator needs it: create, inspect, update, remove."""
 
     def __init__(self, client=None):
-        self.client = client or docker.from_env(timeout=120)
+        try:
+            self.client = client or docker.from_env(timeout=120)
+        except docker.errors.DockerException as err:
+            raise RuntimeError("cannot reach the Docker daemon (%s): start it, e.g. with "
+                               "`./run install`" % err) from err
 
     def image_exists(self, image):
         try:

@@ -140,13 +140,11 @@ def shaping_commands(ifname, bw=None, delay=None, jitter=None, loss=None,
     return commands
 
 
-def run_in_node(node, argv, check=True):
+def run_in_node(node, argv, check=True, input_text=None):
     """Run an argv where `node`'s interfaces live; return stdout."""
-    if hasattr(node, "netns_run"):
-        return node.netns_run(argv, check=check)
     if node is not None and node.inNamespace:
-        return system.run(system.netns_argv(node.pid, argv), check=check)
-    return system.run(argv, check=check)
+        argv = system.netns_argv(node.pid, argv)
+    return system.run(argv, check=check, input_text=input_text)
 
 
 class EmuIntf(Intf):
@@ -171,16 +169,30 @@ class EmuIntf(Intf):
             if prefixLen is None:
                 raise ValueError("no prefix length for IP address %s" % ipstr)
             ipstr = "%s/%s" % (ipstr, prefixLen)
-        self.ip, self.prefixLen = ipstr.split("/")
-        run_in_node(self.node, ["ip", "addr", "flush", "dev", self.name])
-        run_in_node(self.node, ["ip", "addr", "add", ipstr, "dev", self.name])
-        run_in_node(self.node, ["ip", "link", "set", "dev", self.name, "up"])
+        self._ip_batch(self._address_commands(ipstr) + self._up_commands())
         return ""
 
     def setMAC(self, macstr):
-        self.mac = macstr
-        run_in_node(self.node, ["ip", "link", "set", "dev", self.name, "address", macstr])
+        self._ip_batch(self._mac_commands(macstr))
         return ""
+
+    def _mac_commands(self, mac):
+        self.mac = mac
+        return ["link set dev %s address %s" % (self.name, mac)]
+
+    def _address_commands(self, ipstr):
+        if "/" not in ipstr:
+            raise ValueError("no prefix length for IP address %s" % ipstr)
+        self.ip, self.prefixLen = ipstr.split("/")
+        return ["addr flush dev %s" % self.name, "addr add %s dev %s" % (ipstr, self.name)]
+
+    def _up_commands(self):
+        return ["link set dev %s up" % self.name]
+
+    def _ip_batch(self, commands):
+        """Several `ip` commands in one process: every spawn counts when starting VNFs."""
+        if commands:
+            run_in_node(self.node, ["ip", "-batch", "-"], input_text="\n".join(commands) + "\n")
 
     def updateIP(self):
         return self.updateAddr()[0]
@@ -207,18 +219,21 @@ class EmuIntf(Intf):
                           check=False)
         return ",UP" in out or "<UP" in out
 
-    def config(self, bw=None, delay=None, jitter=None, loss=None, max_queue_size=None,
-               txo=True, rxo=True, **params):
+    def config(self, mac=None, ip=None, ifconfig=None, up=True, bw=None, delay=None,
+               jitter=None, loss=None, max_queue_size=None, txo=True, rxo=True, **_params):
         """Mininet's Intf.config plus shaping and checksum-offload control."""
-        result = Intf.config(self, **params)
+        self._ip_batch((self._mac_commands(mac) if mac else []) +
+                       (self._address_commands(ip) if ip else []) +
+                       (self._up_commands() if up else []))
+        if ifconfig:
+            self.ifconfig(ifconfig)
         self.shaping = {"bw": bw, "delay": delay, "jitter": jitter, "loss": loss,
                         "max_queue_size": max_queue_size}
         self.apply_shaping()
-        offload = [("tx", txo), ("rx", rxo)]
-        off = [item for flag, on in offload if not on for item in (flag, "off")]
+        off = [item for flag, on in (("tx", txo), ("rx", rxo)) if not on for item in (flag, "off")]
         if off:
             run_in_node(self.node, ["ethtool", "-K", self.name] + off, check=False)
-        return result
+        return {}
 
     def apply_shaping(self):
         """(Re)install the qdiscs; OVS clears a port's root qdisc when adding it."""

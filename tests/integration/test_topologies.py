@@ -74,3 +74,53 @@ def test_two_networks_in_one_process(make_net):
     nets[0][0].stop()
     _, a, b = nets[1]
     assert ping_ok(a, b.IP())
+
+
+def _interface_type(name):
+    import subprocess
+    return subprocess.run(["ovs-vsctl", "get", "Interface", name, "type"], capture_output=True,
+                          text=True).stdout.strip().strip('"')
+
+
+def test_unshaped_ports_use_af_xdp_shaped_ones_stay_plain(make_net):
+    net = make_net(port_type="auto")
+    if net.port_type == "system":
+        import pytest
+        pytest.skip("this OVS (or datapath) has no AF_XDP port type")
+    dc1, dc2 = net.addDatacenter("dc1"), net.addDatacenter("dc2")
+    shaped = net.addLink(dc1, dc2, bw=50)
+    net.start()
+    a = dc1.startCompute("a")
+    b = dc2.startCompute("b")
+    assert _interface_type(a.intf("emu0").link.intf2.name) == net.port_type
+    assert _interface_type(shaped.intf1.name) in ("", "system")
+    assert ping_ok(a, b.IP())
+    assert tcp_mbit_s(a, b, b.IP()) > 30
+
+
+def test_plain_ports_by_default(make_net):
+    net = make_net()
+    dc = net.addDatacenter("dc1")
+    net.start()
+    a, b = dc.startCompute("a"), dc.startCompute("b")
+    assert _interface_type(a.intf("emu0").link.intf2.name) in ("", "system")
+    assert tcp_mbit_s(a, b, b.IP()) > 50
+
+
+def test_external_sap_reaches_vnf_from_the_host(make_net):
+    import subprocess
+    net = make_net()
+    dc = net.addDatacenter("dc1")
+    net.start()
+    sap = dc.attachExternalSAP("sap1", "10.66.0.0/24")
+    assert sap.getStatus()["network"][0]["ip"] == "10.66.0.1/24"
+    vnf = dc.startCompute("vnf1", network=[{"id": "emu0", "ip": "10.66.0.2/24"}])
+    host_ping = subprocess.run(["ping", "-c", "2", "-W", "1", "10.66.0.2"], capture_output=True,
+                               text=True)
+    assert host_ping.returncode == 0, host_ping.stdout
+    assert ping_ok(vnf, "10.66.0.1")
+    assert dc.getStatus()["ext SAP list"] == ["sap1"]
+    dc.removeExternalSAP("sap1")
+    assert dc.listExtSAPs() == []
+    assert "10.66.0.1" not in subprocess.run(["ip", "-o", "addr"], capture_output=True,
+                                             text=True).stdout

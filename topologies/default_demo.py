@@ -34,7 +34,7 @@ def main():
     parser.add_argument("--bw", type=float, default=100, help="inter-PoP link Mbit/s")
     parser.add_argument("--no-cli", action="store_true", help="never open the CLI")
     args = parser.parse_args()
-    setLogLevel("warning")
+    setLogLevel("output")  # shows CLI output, not the build chatter
     console = Console()
 
     net = DCNetwork(controller=RemoteController, enable_learning=True)

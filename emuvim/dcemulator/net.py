@@ -15,9 +15,8 @@ import weakref
 from concurrent.futures import ThreadPoolExecutor
 
 import networkx as nx
-from mininet.link import Link as MininetLink
 from mininet.net import Mininet
-from mininet.node import Host, RemoteController
+from mininet.node import RemoteController
 from mininet.util import ipAdd
 
 from emuvim.dcemulator import system
@@ -152,11 +151,17 @@ class DCNetwork(Mininet):
             params.setdefault("external_ids", self.identity.ovs_external_ids())
             params.setdefault("dpid", self._default_dpid(name))
             switch = Mininet.addSwitch(self, name, **params)
+            if self.started:
+                try:
+                    switch.start(self.controller_backend.targets())
+                    self.controller_backend.wait_switches([switch])
+                except BaseException:
+                    self.switches.remove(switch)
+                    del self.nameToNode[name]
+                    switch.stop()
+                    raise
             if add_to_graph:
                 self.DCNetwork_graph.add_node(name, type=params.get("type", "switch"))
-            if self.started:
-                switch.start(self.controller_backend.targets())
-                self.controller_backend.wait_switches([switch])
         return switch
 
     def _default_dpid(self, name):
@@ -208,7 +213,13 @@ class DCNetwork(Mininet):
             del self.nameToNode[label]
         node.terminate()
 
+    def _check_not_stopped(self):
+        if self.stopped:
+            raise RuntimeError("this network (run %s) is stopped; create a new DCNetwork"
+                               % self.identity.run_id)
+
     def _check_free_name(self, name):
+        self._check_not_stopped()
         if name in self.nameToNode or name in self._pending_names:
             raise ValueError("a node named %r already exists" % name)
 
@@ -283,8 +294,9 @@ class DCNetwork(Mininet):
 
     def addLink(self, node1, node2, port1=None, port2=None, cls=None, **params):
         """Link two nodes (Datacenter objects, PoP labels, node names or nodes)."""
+        self._check_not_stopped()
         node1, node2 = self._resolve(node1), self._resolve(node2)
-        if cls is None or cls in (MininetLink,) or cls.__module__ == "mininet.link":
+        if cls is None or cls.__module__ == "mininet.link":
             cls = self.link  # mininet.link.Link/TCLink → our EmuLink (same params)
         params = self._check_netem(node1, node2, params)
         with self._lock:

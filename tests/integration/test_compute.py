@@ -105,8 +105,8 @@ def test_cpu_percent_sets_quota(two_pops):
 def test_interfaces_added_and_removed_at_run_time(two_pops):
     net, dc1, dc2 = two_pops
     vnf = dc1.startCompute("vnf1", network=[{"id": "emu0", "ip": "10.0.0.1/24"}])
-    peer = dc2.startCompute("peer", network=[{"id": "emu0", "ip": "10.0.0.2/24"},
-                                             {"id": "extra", "ip": "10.9.0.2/24"}])
+    dc2.startCompute("peer", network=[{"id": "emu0", "ip": "10.0.0.2/24"},
+                                      {"id": "extra", "ip": "10.9.0.2/24"}])
     net.addLink(vnf, dc2, params1={"id": "extra", "ip": "10.9.0.1/24"}, intfName1="extra")
     assert [i["intf_name"] for i in vnf.getStatus()["network"]] == ["emu0", "extra"]
     assert ping_ok(vnf, "10.9.0.2")

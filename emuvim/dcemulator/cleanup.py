@@ -10,7 +10,7 @@ import os
 import signal
 from dataclasses import dataclass, field
 
-from emuvim.dcemulator import system
+from emuvim.dcemulator import switch, system
 from emuvim.dcemulator.ownership import (LABEL_OWNER, LABEL_RUN, OVS_OWNER_KEY, OVS_RUN_KEY,
                                          owner_is_alive, parse_veth_alias, process_start_time,
                                          read_run_dirs)
@@ -47,10 +47,7 @@ def _owned_containers():
 def _owned_bridges():
     if not system.succeeds(["ovs-vsctl", "--timeout=5", "show"]):
         return
-    out = system.run(["ovs-vsctl", "--timeout=30", "--format=json", "--",
-                      "--columns=name,external_ids", "list", "Bridge"])
-    for name, ext in json.loads(out)["data"]:
-        ids = dict(ext[1]) if ext and ext[0] == "map" else {}
+    for name, ids in switch.list_bridges().items():
         if OVS_RUN_KEY in ids:
             yield ids[OVS_RUN_KEY], ids.get(OVS_OWNER_KEY), name
 
@@ -99,14 +96,10 @@ def remove_leftovers(item):
             system.run(["docker", "rm", "-f", "-v"] + item.containers, timeout=300)
         except system.CommandError as err:
             errors.append(str(err))
-    if item.bridges:
-        args = []
-        for name in item.bridges:
-            args += ["--", "--if-exists", "del-br", name]
-        try:
-            system.run(["ovs-vsctl", "--timeout=30"] + args)
-        except system.CommandError as err:
-            errors.append(str(err))
+    try:
+        switch.delete_bridges(item.bridges)
+    except system.CommandError as err:
+        errors.append(str(err))
     for name in item.veths:
         system.run(["ip", "link", "del", "dev", name], check=False)
     if item.run_dir:

@@ -27,8 +27,8 @@ from emuvim.dcemulator.links import (EmuIntf, EmuLink, NetemUnavailable, needs_n
 from emuvim.dcemulator.node import Datacenter, EmulatorCompute, EmulatorExtSAP
 from emuvim.dcemulator.ownership import RunIdentity, RunRecord
 from emuvim.dcemulator.resourcemodel import ResourceModelRegistrar
-from emuvim.dcemulator.switch import (EmuSwitch, choose_datapath, choose_port_type, list_bridges,
-                                     start_switches, vsctl)
+from emuvim.dcemulator.switch import (EmuSwitch, choose_datapath, choose_port_type,
+                                     delete_bridges, list_bridges, start_switches)
 
 log = logging.getLogger(__name__)
 
@@ -440,12 +440,7 @@ class DCNetwork(Mininet):
                        input_text="".join("link del dev %s\n" % n for n in names), check=False)
 
     def _delete_bridges(self):
-        names = [s.name for s in self.switches if isinstance(s, EmuSwitch)]
-        if names:
-            args = []
-            for name in names:
-                args += ["--", "--if-exists", "del-br", name]
-            vsctl(*args)
+        delete_bridges([s.name for s in self.switches if isinstance(s, EmuSwitch)])
         for switch in self.switches:
             switch.started = False
             switch.terminate()

@@ -1,7 +1,7 @@
 """The controller backend interface and the process-less backend.
 
-No os-ken import here: os-ken brings eventlet, which must stay in the
-controller's own process.
+No os-ken import here: os-ken and its threads live in the controller
+process only.
 """
 
 # The cookie ("emuv") of the controller's priority-0 base flow: its presence
@@ -35,6 +35,14 @@ class ControllerBackend:
 
     def wait_switches(self, switches, timeout_s=30):
         """Block until `switches` are under control (nothing to wait for here)."""
+
+    def flow_installer(self):
+        """How flows reach the switches (ovs-ofctl unless a controller serves REST)."""
+        from emuvim.dcemulator.controller.flows import OfctlInstaller
+        return OfctlInstaller()
+
+    def watch(self, on_restart):
+        """Restart a dead controller and call on_restart() (no process: nothing to do)."""
 
 
 class NoController(ControllerBackend):

@@ -1,14 +1,22 @@
 """The os-ken controller as a child process owned by one emulator run."""
 
+import logging
 import socket
 import subprocess
 import sys
+import threading
 import time
 
+import requests
+
 from emuvim.dcemulator.controller.base import BASE_FLOW_COOKIE, ControllerBackend
+from emuvim.dcemulator.controller.flows import RestInstaller
 from emuvim.dcemulator.switch import has_flow
 
+log = logging.getLogger(__name__)
+
 READY_TIMEOUT_S = 30
+WATCH_INTERVAL_S = 0.2
 
 
 class ControllerError(RuntimeError):
@@ -30,26 +38,45 @@ def port_accepts(host, port):
 
 
 class OsKenController(ControllerBackend):
-    """Runs emuvim.dcemulator.controller.app under os-ken (eventlet stays there)."""
+    """Runs emuvim.dcemulator.controller.app under os-ken (eventlet stays there).
 
-    def __init__(self, enable_learning=False, host="127.0.0.1", port=None):
+    The process listens for OpenFlow on `port` and serves the Ryu-compatible
+    REST API on `rest_port`, both on 127.0.0.1 unless told otherwise.
+    """
+
+    def __init__(self, enable_learning=False, host="127.0.0.1", port=None, rest_port=None):
         super().__init__(enable_learning)
         self.host = host
         self.port = port
+        self.rest_port = rest_port
         self.process = None
         self.log_path = None
+        self.restarts = 0
+        self._record = None
+        self._switches = []
+        self._watcher = None
+        self._stopping = threading.Event()
+
+    @property
+    def rest_url(self):
+        return "http://%s:%d" % (self.host, self.rest_port)
 
     def start(self, run_record):
+        self._record = run_record
         self.port = self.port or free_tcp_port(self.host)
+        self.rest_port = self.rest_port or free_tcp_port(self.host)
         self.log_path = run_record.log_path("controller.log")
+        self._spawn()
+
+    def _spawn(self):
         argv = [sys.executable, "-m", "emuvim.dcemulator.controller.app",
-                "--port", str(self.port), "--host", self.host]
+                "--port", str(self.port), "--host", self.host, "--rest-port", str(self.rest_port)]
         if self.enable_learning:
             argv.append("--learning")
-        with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT,
+        with open(self.log_path, "ab") as out:
+            self.process = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT,
                                             stdin=subprocess.DEVNULL)
-        run_record.add_process(self.process.pid, "controller")
+        self._record.add_process(self.process.pid, "controller")
         self._wait_ready()
 
     def _wait_ready(self):
@@ -58,14 +85,76 @@ class OsKenController(ControllerBackend):
             if self.process.poll() is not None:
                 raise ControllerError("controller exited with code %s; see %s" % (
                     self.process.returncode, self.log_path))
-            if port_accepts(self.host, self.port):
+            if port_accepts(self.host, self.port) and port_accepts(self.host, self.rest_port):
                 return
             time.sleep(0.05)
-        self.stop()
-        raise ControllerError("controller did not listen on %s:%d within %ds; see %s" % (
-            self.host, self.port, READY_TIMEOUT_S, self.log_path))
+        self._terminate()
+        raise ControllerError("controller did not listen on %s:%d/%d within %ds; see %s" % (
+            self.host, self.port, self.rest_port, READY_TIMEOUT_S, self.log_path))
+
+    def wait_switches(self, switches, timeout_s=30):
+        """Until the controller holds every switch and its base flow is installed.
+
+        Both checks matter: after a controller restart the old base flows are
+        still there before the switches have reconnected.  (OVSDB's
+        Controller.is_connected is refreshed only every few seconds.)
+        """
+        self._switches = list({s.name: s for s in self._switches + list(switches)}.values())
+        marker = "cookie=%#x," % BASE_FLOW_COOKIE
+        pending = {int(s.dpid, 16): s.name for s in switches}
+        deadline = time.monotonic() + timeout_s
+        while pending and time.monotonic() < deadline:
+            if not self.is_alive():
+                raise ControllerError("controller died; see %s" % self.log_path)
+            held = set(self._held_dpids())
+            pending = {dpid: name for dpid, name in pending.items()
+                       if dpid not in held or not has_flow(name, marker)}
+            if pending:
+                time.sleep(0.02)
+        if pending:
+            raise ControllerError("switches not under control after %ds: %s; see %s" % (
+                timeout_s, ", ".join(sorted(pending.values())), self.log_path))
+
+    def _held_dpids(self):
+        try:
+            reply = requests.get(self.rest_url + "/stats/switches", timeout=5)
+            return reply.json() if reply.status_code == 200 else []
+        except (requests.RequestException, ValueError):
+            return []
+
+    def flow_installer(self):
+        return RestInstaller(self.rest_url)
+
+    def watch(self, on_restart):
+        """Restart the controller when it dies, then call on_restart() (flows back)."""
+        if self._watcher is not None:
+            return
+        self._watcher = threading.Thread(target=self._watch_loop, args=(on_restart,),
+                                         name="controller-watchdog", daemon=True)
+        self._watcher.start()
+
+    def _watch_loop(self, on_restart):
+        while not self._stopping.wait(WATCH_INTERVAL_S):
+            if self.process is None or self.process.poll() is None:
+                continue
+            log.warning("controller (pid %d) exited with %s; restarting it", self.process.pid,
+                        self.process.returncode)
+            try:
+                self._spawn()
+                self.wait_switches(self._switches)
+                on_restart()
+                self.restarts += 1
+            except Exception:  # keep watching: the next round retries
+                log.exception("controller restart failed")
 
     def stop(self):
+        self._stopping.set()
+        if self._watcher is not None and self._watcher is not threading.current_thread():
+            self._watcher.join(timeout=10)
+        self._watcher = None
+        self._terminate()
+
+    def _terminate(self):
         if self.process is None:
             return
         if self.process.poll() is None:
@@ -79,25 +168,6 @@ class OsKenController(ControllerBackend):
 
     def targets(self):
         return ["tcp:%s:%d" % (self.host, self.port)]
-
-    def wait_switches(self, switches, timeout_s=30):
-        """Until the controller has installed its base flow on every switch.
-
-        (OVSDB's Controller.is_connected is refreshed only every few seconds,
-        so the flow is the faster and the more meaningful signal.)
-        """
-        marker = "cookie=%#x," % BASE_FLOW_COOKIE
-        pending = [s.name for s in switches]
-        deadline = time.monotonic() + timeout_s
-        while pending and time.monotonic() < deadline:
-            if not self.is_alive():
-                raise ControllerError("controller died; see %s" % self.log_path)
-            pending = [name for name in pending if not has_flow(name, marker)]
-            if pending:
-                time.sleep(0.02)
-        if pending:
-            raise ControllerError("switches not under control after %ds: %s; see %s" % (
-                timeout_s, ", ".join(sorted(pending)), self.log_path))
 
     def is_alive(self):
         return self.process is not None and self.process.poll() is None

@@ -53,6 +53,9 @@ def parse_match(match):
 
 
 def _rest_value(value):
+    """Numbers in match strings ("0x0800", "6") become ints for ofctl_rest."""
+    if not isinstance(value, str):
+        return value
     try:
         return int(value, 0)
     except ValueError:

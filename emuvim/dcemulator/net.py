@@ -27,6 +27,7 @@ from emuvim.dcemulator.links import (EmuIntf, EmuLink, NetemUnavailable, needs_n
 from emuvim.dcemulator.node import Datacenter, EmulatorCompute, EmulatorExtSAP
 from emuvim.dcemulator.ownership import RunIdentity, RunRecord
 from emuvim.dcemulator.resourcemodel import ResourceModelRegistrar
+from emuvim.dcemulator.sdn import ChainingMixin
 from emuvim.dcemulator.switch import (EmuSwitch, choose_datapath, choose_port_type,
                                      delete_bridges, list_bridges, start_switches)
 
@@ -40,7 +41,7 @@ SWITCHDPID_BASE = 3000
 NETEM_POLICIES = ("error", "warn")
 
 
-class DCNetwork(Mininet):
+class DCNetwork(ChainingMixin, Mininet):
     """Emulated multi-PoP infrastructure (vim-emu compatible)."""
 
     def __init__(self, controller=RemoteController, monitor=False, enable_learning=False,
@@ -64,7 +65,7 @@ class DCNetwork(Mininet):
         """
         self.dcs = {}
         self.deployed_nsds, self.deployed_elines, self.deployed_elans = [], [], []
-        self.installed_chains = []
+        self._init_chaining()
         self.enable_learning = enable_learning
         self.monitor_agent = None
         if monitor:
@@ -203,6 +204,7 @@ class DCNetwork(Mininet):
             node = self.nameToNode.get(label)
             if node is None:
                 raise LookupError("no node named %s" % label)
+            self._forget_flows_of(label)
             for link in [l for l in self.links if node in (l.intf1.node, l.intf2.node)]:
                 # Explicitly: namespace teardown after `docker rm` is asynchronous
                 # and would leave the switch-side veth around for a while.
@@ -395,6 +397,7 @@ class DCNetwork(Mininet):
         start_switches(controlled, targets)
         start_switches([s for s in pending if hasattr(s, "ext_sap")], [])
         self.controller_backend.wait_switches(controlled)
+        self.controller_backend.watch(self._reinstall_flows)
         for switch in self.switches:
             if hasattr(switch, "ext_sap"):
                 switch.ext_sap.configure_address()
@@ -413,9 +416,14 @@ class DCNetwork(Mininet):
         self.stopped = True
         errors = _capture_errors(self._delete_root_veths)
         containers = [h for h in self.hosts if isinstance(h, DockerHost)]
-        with ThreadPoolExecutor(max_workers=8) as pool:
-            for result in pool.map(_capture_errors, [c.terminate for c in containers]):
-                errors.extend(result)
+        try:
+            with ThreadPoolExecutor(max_workers=8) as pool:
+                for result in pool.map(_capture_errors, [c.terminate for c in containers]):
+                    errors.extend(result)
+        except RuntimeError:
+            # At interpreter exit (the atexit path) no new threads may start.
+            for container in containers:
+                errors.extend(_capture_errors(container.terminate))
         for host in self.hosts:
             if not isinstance(host, DockerHost):
                 errors.extend(_capture_errors(host.terminate))

@@ -98,6 +98,16 @@ def has_flow(bridge, text):
                               check=False)
 
 
+def set_port_tags(tags):
+    """Make ports VLAN access ports ({port: vid}) or trunks again ({port: None})."""
+    args = []
+    for port, vid in sorted(tags.items()):
+        args += ["--", "set", "Port", port, "tag=%d" % vid] if vid is not None else \
+            ["--", "clear", "Port", port, "tag"]
+    if args:
+        vsctl(*args)
+
+
 def delete_bridges(names):
     """Delete the named bridges in one transaction (missing ones are fine)."""
     if not names:

@@ -1,0 +1,342 @@
+"""Service chains (E-Line) and E-LANs on a DCNetwork.
+
+vim-emu's ``setChain``/``setLAN`` semantics (see the API reference), minus
+its bugs: tags go back to the pool when a chain is deleted, deletion removes
+exactly the chain's own flows, weights are numbers, one-way means one-way,
+chains are listed, and a chain whose flows would overwrite another chain's
+is refused instead of silently breaking it.
+"""
+
+import json
+import logging
+import threading
+
+from mininet.node import Switch
+
+from emuvim.dcemulator.chaining import (Chain, ChainError, Lan, VlanPool, chain_flows,
+                                        lan_flows, parse_match, switch_path)
+from emuvim.dcemulator.controller.flows import FlowInstallError
+from emuvim.dcemulator.switch import set_port_tags
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PRIORITY = 1000
+LAN_PRIORITY = 1
+COMMANDS = ("add-flow", "del-flows")
+
+
+def _truthy(value):
+    """Booleans as the REST API and CLI send them ("False" is false)."""
+    if isinstance(value, str):
+        return value.strip().lower() not in ("", "0", "false", "no", "off", "none")
+    return bool(value)
+
+
+def _split_name(name, interface):
+    """'vnf:intf' (vim-emu CLI style) when no interface is given separately."""
+    if interface is None and isinstance(name, str) and ":" in name:
+        name, interface = name.split(":", 1)
+    return name, interface
+
+
+class ChainingMixin:
+    """setChain, setLAN and flow counters for DCNetwork."""
+
+    def _init_chaining(self):
+        self.vlans = VlanPool()
+        self.installed_chains = []
+        self.installed_lans = []
+        self._flow_owners = {}  # (switch, priority, match) -> Chain | Lan
+        self._chain_lock = threading.RLock()
+        self._installer = None
+
+    @property
+    def flow_installer(self):
+        if self._installer is None:
+            self._installer = self.controller_backend.flow_installer()
+        return self._installer
+
+    # -- lookups ------------------------------------------------------------------
+
+    def _is_switch(self, name):
+        return isinstance(self.nameToNode.get(name), Switch)
+
+    def _dpids(self):
+        return {s.name: int(s.dpid, 16) for s in self.switches}
+
+    def _attachment(self, vnf_name, interface=None):
+        """(interface name, switch, switch port nr, switch port name) of a VNF interface."""
+        node = self.nameToNode.get(vnf_name)
+        if node is None or self._is_switch(vnf_name):
+            raise LookupError("unknown VNF %r" % (vnf_name,))
+        if interface is None:
+            if not node.intfList():
+                raise LookupError("VNF %s has no interfaces" % vnf_name)
+            interface = node.intfList()[0].name
+        known = []
+        for neighbour, edges in self.DCNetwork_graph[vnf_name].items():
+            for data in edges.values():
+                known.append(data["src_port_name"])
+                if interface in (data["src_port_id"], data["src_port_name"]):
+                    if not self._is_switch(neighbour):
+                        raise ChainError("interface %s:%s is not attached to a switch" % (
+                            vnf_name, interface))
+                    return (data["src_port_name"], neighbour, data["dst_port_nr"],
+                            data["dst_port_name"])
+        raise LookupError("VNF %s has no interface %r (it has: %s)" % (
+            vnf_name, interface, ", ".join(sorted(known)) or "none"))
+
+    # -- chains -------------------------------------------------------------------
+
+    def setChain(self, vnf_src_name, vnf_dst_name, vnf_src_interface=None,
+                 vnf_dst_interface=None, **kwargs):
+        """Install or delete a chain; returns vim-emu's "success: ..." text.
+
+        kwargs: cmd ("add-flow" | "del-flows"), bidirectional, cookie,
+        priority (1000), match ("k=v,..." in ovs-ofctl syntax), path (switch
+        names), weight (numeric link attribute, e.g. "delay"), tag (VLAN id),
+        skip_vlan_tag (accepted; VNF ports are never tagged for chains).
+        Raises LookupError for unknown VNFs/interfaces, ChainError otherwise.
+        """
+        cmd = kwargs.get("cmd") or "add-flow"
+        if cmd not in COMMANDS:
+            raise ChainError("unknown cmd %r (use add-flow or del-flows)" % (cmd,))
+        if _truthy(kwargs.get("monitor")):
+            raise ChainError("monitoring chains are not supported yet")
+        src, src_intf = _split_name(vnf_src_name, vnf_src_interface)
+        dst, dst_intf = _split_name(vnf_dst_name, vnf_dst_interface)
+        options = {
+            "cookie": int(kwargs.get("cookie") or 0),
+            "priority": int(kwargs.get("priority") or DEFAULT_PRIORITY),
+            "match": parse_match(kwargs.get("match")),
+            "path": kwargs.get("path"), "weight": kwargs.get("weight") or None,
+            "tag": kwargs.get("tag"),
+        }
+        directions = [(src, src_intf, dst, dst_intf, options["path"])]
+        if _truthy(kwargs.get("bidirectional")):
+            reverse_path = list(reversed(options["path"])) if options["path"] else None
+            directions.append((dst, dst_intf, src, src_intf, reverse_path))
+        with self._chain_lock:
+            if cmd == "del-flows":
+                return "\n".join(self._delete_chains(a, ai, b, bi, options)
+                                 for a, ai, b, bi, _ in directions)
+            done = []
+            try:
+                for a, ai, b, bi, path in directions:
+                    done.append(self._add_chain(a, ai, b, bi, dict(options, path=path)))
+            except BaseException:
+                for chain in done:
+                    self._remove_chain(chain)
+                raise
+            return "\n".join(self._success("add-flow", c) for c in done)
+
+    @staticmethod
+    def _success(cmd, chain):
+        return "success: %s between %s and %s with options: %s" % (
+            cmd, chain.src, chain.dst, json.dumps(chain.describe()))
+
+    def _add_chain(self, src, src_intf, dst, dst_intf, options):
+        src_intf, src_switch, in_port, _ = self._attachment(src, src_intf)
+        dst_intf, dst_switch, out_port, _ = self._attachment(dst, dst_intf)
+        hops = switch_path(self.DCNetwork_graph, src_switch, in_port, dst_switch, out_port,
+                           self._is_switch, weight=options["weight"], path=options["path"])
+        key = (src, src_intf, dst, dst_intf, options["match"])
+        existing = next((c for c in self.installed_chains if c.key() == key), None)
+        if existing is not None:
+            raise ChainError("a chain from %s:%s to %s:%s with this match exists already "
+                             "(cookie %d); delete it first" % (src, src_intf, dst, dst_intf,
+                                                               existing.cookie))
+        if options["tag"] is not None:
+            vlan = self.vlans.reserve(options["tag"])
+        else:
+            vlan = self.vlans.allocate() if len(hops) > 1 else None
+        chain = Chain(src, src_intf, dst, dst_intf, options["match"], options["cookie"],
+                      options["priority"], vlan, [h.switch for h in hops])
+        chain.flows = chain_flows(hops, self._dpids(), vlan, chain.cookie, chain.priority,
+                                  chain.match)
+        try:
+            self._install(chain)
+        except BaseException:
+            if vlan is not None:
+                self.vlans.release(vlan)
+            raise
+        self.installed_chains.append(chain)
+        return chain
+
+    def _install(self, owner):
+        """Install an owner's flows unless one would overwrite another owner's."""
+        for flow in owner.flows:
+            other = self._flow_owners.get(_flow_key(flow))
+            if other is not None:
+                raise ChainError("flow on %s (%s) would replace one of %s; use another match "
+                                 "or priority" % (flow.switch, flow.ofctl_match(False),
+                                                  _describe(other)))
+        try:
+            self.flow_installer.add(owner.flows)
+        except FlowInstallError as err:
+            self.flow_installer.delete(owner.flows)
+            raise ChainError("installing flows failed: %s" % err) from err
+        for flow in owner.flows:
+            self._flow_owners[_flow_key(flow)] = owner
+
+    def _uninstall(self, owner):
+        self.flow_installer.delete(owner.flows)
+        for flow in owner.flows:
+            if self._flow_owners.get(_flow_key(flow)) is owner:
+                del self._flow_owners[_flow_key(flow)]
+
+    def _remove_chain(self, chain):
+        self._uninstall(chain)
+        if chain.vlan is not None:
+            self.vlans.release(chain.vlan)
+        if chain in self.installed_chains:
+            self.installed_chains.remove(chain)
+
+    def _delete_chains(self, src, src_intf, dst, dst_intf, options):
+        src_intf = self._attachment(src, src_intf)[0]
+        dst_intf = self._attachment(dst, dst_intf)[0]
+        doomed = [c for c in self.installed_chains
+                  if (c.src, c.src_intf, c.dst, c.dst_intf) == (src, src_intf, dst, dst_intf)
+                  and (not options["cookie"] or c.cookie == options["cookie"])
+                  and (not options["match"] or c.match == options["match"])]
+        if not doomed:
+            raise LookupError("no chain from %s:%s to %s:%s%s" % (
+                src, src_intf, dst, dst_intf,
+                " with cookie %d" % options["cookie"] if options["cookie"] else ""))
+        for chain in doomed:
+            self._remove_chain(chain)
+        return "\n".join(self._success("del-flows", c) for c in doomed)
+
+    def deleteChainsByCookie(self, cookie):
+        """Remove every chain carrying `cookie`; returns how many went."""
+        with self._chain_lock:
+            doomed = [c for c in self.installed_chains if c.cookie == int(cookie)]
+            for chain in doomed:
+                self._remove_chain(chain)
+            return len(doomed)
+
+    def listChains(self):
+        with self._chain_lock:
+            return [c.describe() for c in self.installed_chains]
+
+    # -- E-LANs -------------------------------------------------------------------
+
+    def setLAN(self, vnf_list, cookie=None):
+        """Put the listed VNF interfaces on one isolated L2 segment (a VLAN).
+
+        vnf_list: [{"name": vnf, "interface": intf or None}, ...]; members
+        may sit in different PoPs.  Returns the Lan record.
+        """
+        with self._chain_lock:
+            members = []
+            for entry in vnf_list:
+                intf, switch, port_nr, port_name = self._attachment(entry["name"],
+                                                                    entry.get("interface"))
+                members.append((entry["name"], intf, switch, port_name, port_nr))
+            taken = {(m[0], m[1]) for lan in self.installed_lans for m in lan.members}
+            clash = [m for m in members if (m[0], m[1]) in taken]
+            if clash:
+                raise ChainError("%s:%s is already in an E-LAN" % clash[0][:2])
+            trunks = self._lan_trunk_ports(sorted({m[2] for m in members}))
+            lan = Lan(self.vlans.allocate(), int(cookie or 0), members)
+            lan.flows = lan_flows(members, trunks, self._dpids(), lan.vlan, lan.cookie,
+                                  LAN_PRIORITY)
+            try:
+                set_port_tags({m[3]: lan.vlan for m in members})
+                self._install(lan)
+            except BaseException:
+                set_port_tags({m[3]: None for m in members})
+                self.vlans.release(lan.vlan)
+                raise
+            self.installed_lans.append(lan)
+            return lan
+
+    def _lan_trunk_ports(self, switches):
+        """(switch, port) pairs on the shortest paths joining the member switches."""
+        trunks = set()
+        for other in switches[1:]:
+            hops = switch_path(self.DCNetwork_graph, switches[0], None, other, None,
+                               self._is_switch)
+            for hop, following in zip(hops, hops[1:]):
+                trunks.add((hop.switch, hop.out_port))
+                trunks.add((following.switch, following.in_port))
+        return trunks
+
+    def delLAN(self, lan):
+        """Remove an E-LAN (the record setLAN returned, or its VLAN id)."""
+        with self._chain_lock:
+            if not isinstance(lan, Lan):
+                lan = next((l for l in self.installed_lans if l.vlan == int(lan)), None)
+            if lan is None or lan not in self.installed_lans:
+                raise LookupError("no such E-LAN")
+            self._uninstall(lan)
+            set_port_tags({m[3]: None for m in lan.members if self.nameToNode.get(m[0])})
+            self.vlans.release(lan.vlan)
+            self.installed_lans.remove(lan)
+
+    def listLANs(self):
+        with self._chain_lock:
+            return [lan.describe() for lan in self.installed_lans]
+
+    # -- housekeeping ---------------------------------------------------------------
+
+    def _forget_flows_of(self, vnf_name):
+        """A VNF goes: its chains go, and it leaves its E-LANs."""
+        with self._chain_lock:
+            for chain in [c for c in self.installed_chains if vnf_name in (c.src, c.dst)]:
+                self._remove_chain(chain)
+            for lan in list(self.installed_lans):
+                gone = [m for m in lan.members if m[0] == vnf_name]
+                if not gone:
+                    continue
+                ports = {m[4] for m in gone}
+                doomed = [f for f in lan.flows if f.switch in {m[2] for m in gone}
+                          and dict(f.match).get("in_port") in ports and len(f.match) == 1]
+                self.flow_installer.delete(doomed)
+                for flow in doomed:
+                    self._flow_owners.pop(_flow_key(flow), None)
+                lan.flows = [f for f in lan.flows if f not in doomed]
+                lan.members = [m for m in lan.members if m[0] != vnf_name]
+
+    def _reinstall_flows(self):
+        """After a controller restart: every flow this network owns, again."""
+        with self._chain_lock:
+            flows = [f for owner in self.installed_chains + self.installed_lans
+                     for f in owner.flows]
+            self.flow_installer.add(flows)
+            log.info("re-installed %d flows after a controller restart", len(flows))
+
+    # -- counters -------------------------------------------------------------------
+
+    def getInterfaceCounters(self, vnf_name, vnf_interface=None):
+        """Packets/bytes of a VNF interface as the VNF sees them (switch side, swapped)."""
+        intf, switch, port_nr, _ = self._attachment(vnf_name, vnf_interface)
+        stats = self.flow_installer.port_stats(switch, self._dpids()[switch], port_nr)
+        if stats is None:
+            raise LookupError("no counters for %s:%s" % (vnf_name, intf))
+        return {"vnf_name": vnf_name, "vnf_interface": intf,
+                "tx_packets": stats["rx_packets"], "tx_bytes": stats["rx_bytes"],
+                "rx_packets": stats["tx_packets"], "rx_bytes": stats["tx_bytes"]}
+
+    def getCookieCounters(self, cookie):
+        """Traffic that entered the chains carrying `cookie` (counted at ingress)."""
+        with self._chain_lock:
+            chains = [c for c in self.installed_chains if c.cookie == int(cookie)]
+        packets = nbytes = 0
+        for chain in chains:
+            chain_packets, chain_bytes = self.flow_installer.flow_counts(chain.flows[0])
+            packets += chain_packets
+            nbytes += chain_bytes
+        return {"cookie": int(cookie), "chains": len(chains), "packets": packets,
+                "bytes": nbytes}
+
+
+def _flow_key(flow):
+    return (flow.switch, flow.priority, flow.match)
+
+
+def _describe(owner):
+    if isinstance(owner, Chain):
+        return "the chain %s:%s -> %s:%s" % (owner.src, owner.src_intf, owner.dst,
+                                             owner.dst_intf)
+    return "the E-LAN with VLAN %d" % owner.vlan

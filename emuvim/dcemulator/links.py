@@ -84,9 +84,12 @@ def parse_number(value):
 
 
 def shaping_attributes(params):
-    """Numeric link attributes for the topology graph (bw Mbit/s, delay ms, ...)."""
+    """Numeric link attributes for the topology graph (bw Mbit/s, delay ms, ...).
+
+    `cost` is a routing-only attribute (no shaping) for weighted chains.
+    """
     attrs = {}
-    for key in ("bw", "loss", "max_queue_size"):
+    for key in ("bw", "loss", "max_queue_size", "cost"):
         if params.get(key) is not None:
             attrs[key] = parse_number(params[key])
     for key in ("delay", "jitter"):

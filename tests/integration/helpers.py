@@ -13,6 +13,14 @@ def ping_ok(node, ip, count=2):
     return bool(match) and int(match.group(1)) == 0
 
 
+def reachable(node, ip, attempts=10):
+    """True once `ip` answers a ping (bounded): after a failed ARP the first
+    packets of a new path may be lost while the neighbour entry recovers."""
+    out = node.cmd("for i in $(seq %d); do ping -c 1 -W 1 %s >/dev/null && echo ok && break; "
+                   "done" % (attempts, ip))
+    return "ok" in out
+
+
 def ping_fails(node, ip):
     out = node.cmd("ping -c 2 -W 1 %s" % ip)
     return " 0 received" in out or "100% packet loss" in out

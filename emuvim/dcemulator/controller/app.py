@@ -13,6 +13,7 @@ Run as ``python -m emuvim.dcemulator.controller.app --port P --rest-port R
 """
 
 import argparse
+import struct
 import threading
 
 from os_ken.base import app_manager
@@ -161,7 +162,8 @@ def build_rest_app(controller):
         """Blocking OpenFlow work in the threadpool; malformed fields are a 400."""
         try:
             return await run_in_threadpool(func, *args)
-        except (ValueError, KeyError, TypeError, AttributeError) as err:
+        except (ValueError, KeyError, TypeError, AttributeError, OverflowError,
+                struct.error) as err:
             raise RestError(400, "bad request: %s" % err) from err
 
     @app.get("/stats/switches", summary="dpids of the connected switches")

@@ -1,0 +1,97 @@
+#!/usr/bin/env python3
+"""Chain installation time, flow-mod rate, and TCP through a chain.
+
+1. Time to install (and delete) a one-way chain across k = 1, 4, 16 switches
+   (a line of k PoPs), through the os-ken controller's REST API and through
+   ovs-ofctl (no controller), and the resulting flow-mods per second.
+2. TCP throughput between two VNFs through a bidirectional chain across 3 PoPs,
+   against the same two VNFs on one direct link (one PoP, plain L2).
+
+    sudo /opt/emuvim-venv/bin/python benchmarks/bench_chaining.py
+"""
+
+import argparse
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "topologies"))
+
+from common import print_table, timed  # noqa: E402
+from linear_topology import build_linear  # noqa: E402
+from mininet.node import RemoteController  # noqa: E402
+
+from emuvim.dcemulator.net import DCNetwork  # noqa: E402
+
+REPEATS = 5
+
+
+def chain_install(k, controller):
+    net = DCNetwork(controller=controller, enable_learning=False)
+    try:
+        pops = build_linear(net, k)
+        net.start()
+        pops[0].startCompute("src", network=[{"id": "emu0", "ip": "10.0.0.1/24"}])
+        pops[-1].startCompute("dst", network=[{"id": "emu0", "ip": "10.0.0.2/24"}])
+        add = delete = 0.0
+        for index in range(REPEATS):
+            add += timed(net.setChain, "src", "dst", cookie=index + 1)[0]
+            delete += timed(net.setChain, "src", "dst", cmd="del-flows")[0]
+        add, delete = add / REPEATS, delete / REPEATS
+        return [k, "os-ken REST" if controller else "ovs-ofctl", add * 1000, delete * 1000,
+                k / add]
+    finally:
+        net.stop()
+
+
+def iperf(client, server, ip, seconds):
+    server.cmd("iperf3 -s -D -1")
+    server.cmd("for i in $(seq 100); do ss -ltn | grep -q ':5201 ' && break; sleep 0.05; done")
+    out = client.cmd("iperf3 -c %s -t %d -O 1 -J" % (ip, seconds))
+    return json.loads(out)["end"]["sum_received"]["bits_per_second"] / 1e6
+
+
+def chain_throughput(seconds):
+    net = DCNetwork(controller=RemoteController, enable_learning=False)
+    try:
+        pops = build_linear(net, 3)
+        net.start()
+        a = pops[0].startCompute("a", network=[{"id": "emu0", "ip": "10.0.0.1/24"}])
+        b = pops[-1].startCompute("b", network=[{"id": "emu0", "ip": "10.0.0.2/24"}])
+        net.setChain("a", "b", bidirectional=True, cookie=1)
+        chained = iperf(a, b, "10.0.0.2", seconds)
+    finally:
+        net.stop()
+    net = DCNetwork(controller=None, enable_learning=True)
+    try:
+        pop = net.addDatacenter("one")
+        net.start()
+        a = pop.startCompute("a", network=[{"id": "emu0", "ip": "10.0.0.1/24"}])
+        b = pop.startCompute("b", network=[{"id": "emu0", "ip": "10.0.0.2/24"}])
+        direct = iperf(a, b, "10.0.0.2", seconds)
+    finally:
+        net.stop()
+    return chained, direct
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1, 4, 16])
+    parser.add_argument("--duration", type=int, default=5)
+    args = parser.parse_args()
+    rows = [chain_install(k, controller) for k in args.sizes
+            for controller in (RemoteController, None)]
+    print_table("Installing a one-way chain across k switches (mean of %d)" % REPEATS,
+                ["switches", "via", "add ms", "delete ms", "flow-mods/s (add)"], rows)
+    chained, direct = chain_throughput(args.duration)
+    print_table("TCP through a chain (Mbit/s)", ["path", "Mbit/s", "ratio"],
+                [["direct (1 PoP, one switch, L2)", direct, 1.0],
+                 ["chain across 3 PoPs (VLAN-tagged)", chained, chained / direct]],
+                note="target ratio >= 0.9; each extra switch is one more pass through OVS's "
+                     "userspace datapath on machines without the OVS kernel module")
+
+
+if __name__ == "__main__":
+    main()

@@ -52,8 +52,8 @@ def iperf(client, server, ip, seconds):
     return json.loads(out)["end"]["sum_received"]["bits_per_second"] / 1e6
 
 
-def chain_throughput(seconds):
-    net = DCNetwork(controller=RemoteController, enable_learning=False)
+def chain_throughput(seconds, port_type):
+    net = DCNetwork(controller=RemoteController, enable_learning=False, port_type=port_type)
     try:
         pops = build_linear(net, 3)
         net.start()
@@ -63,7 +63,7 @@ def chain_throughput(seconds):
         chained = iperf(a, b, "10.0.0.2", seconds)
     finally:
         net.stop()
-    net = DCNetwork(controller=None, enable_learning=True)
+    net = DCNetwork(controller=None, enable_learning=True, port_type=port_type)
     try:
         pop = net.addDatacenter("one")
         net.start()
@@ -80,15 +80,19 @@ def main():
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[1, 4, 16])
     parser.add_argument("--duration", type=int, default=5)
+    parser.add_argument("--port-types", nargs="+", default=["system", "afxdp-nonpmd"])
     args = parser.parse_args()
     rows = [chain_install(k, controller) for k in args.sizes
             for controller in (RemoteController, None)]
     print_table("Installing a one-way chain across k switches (mean of %d)" % REPEATS,
                 ["switches", "via", "add ms", "delete ms", "flow-mods/s (add)"], rows)
-    chained, direct = chain_throughput(args.duration)
-    print_table("TCP through a chain (Mbit/s)", ["path", "Mbit/s", "ratio"],
-                [["direct (1 PoP, one switch, L2)", direct, 1.0],
-                 ["chain across 3 PoPs (VLAN-tagged)", chained, chained / direct]],
+    rows = []
+    for port_type in args.port_types:
+        chained, direct = chain_throughput(args.duration, port_type)
+        rows += [["direct (1 PoP, one switch, L2), %s ports" % port_type, direct, 1.0],
+                 ["chain across 3 PoPs (VLAN-tagged), %s ports" % port_type, chained,
+                  chained / direct]]
+    print_table("TCP through a chain (Mbit/s)", ["path", "Mbit/s", "ratio"], rows,
                 note="target ratio >= 0.9; each extra switch is one more pass through OVS's "
                      "userspace datapath on machines without the OVS kernel module")
 

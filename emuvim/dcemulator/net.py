@@ -22,8 +22,9 @@ from mininet.util import ipAdd
 from emuvim.dcemulator import system
 from emuvim.dcemulator.controller import backend_for
 from emuvim.dcemulator.docker_host import DockerEngine, DockerHost
-from emuvim.dcemulator.links import (EmuIntf, EmuLink, NetemUnavailable, needs_netem,
-                                     probe_qdisc, shaping_attributes)
+from emuvim.dcemulator.links import (EmuIntf, EmuLink, NetemUnavailable, PatchLink,
+                                     needs_netem, needs_shaping, probe_qdisc,
+                                     shaping_attributes)
 from emuvim.dcemulator.node import Datacenter, EmulatorCompute, EmulatorExtSAP
 from emuvim.dcemulator.ownership import RunIdentity, RunRecord
 from emuvim.dcemulator.resourcemodel import ResourceModelRegistrar
@@ -46,8 +47,8 @@ class DCNetwork(ChainingMixin, Mininet):
 
     def __init__(self, controller=RemoteController, monitor=False, enable_learning=False,
                  dc_emulation_max_cpu=1.0, dc_emulation_max_mem=512,
-                 datapath="auto", port_type=None, netem_missing=None, docker_engine=None,
-                 **kwargs):
+                 datapath="auto", port_type=None, netem_missing=None, patch_links=True,
+                 docker_engine=None, **kwargs):
         """
         controller: RemoteController (our os-ken app, as in vim-emu), Mininet's
             Controller (OVS learns by itself), None, or a ControllerBackend.
@@ -58,6 +59,8 @@ class DCNetwork(ChainingMixin, Mininet):
             where OVS has it: ~1.7x the TCP throughput, ~100 ms to add a port),
             "afxdp-nonpmd", or "afxdp" (fastest, busy-polls a core);
             EMUVIM_PORT_TYPE sets the default.
+        patch_links: unshaped switch-to-switch links become OVS patch links
+            (no veth; much faster on the userspace datapath); False keeps veths.
         netem_missing: what a link asking for delay/jitter/loss does when the
             kernel has no sch_netem: "error" (default) or "warn" (shape
             bandwidth only); EMUVIM_NETEM_MISSING sets the default.
@@ -80,6 +83,7 @@ class DCNetwork(ChainingMixin, Mininet):
         if self.netem_missing not in NETEM_POLICIES:
             raise ValueError("netem_missing must be one of %s" % (NETEM_POLICIES,))
         self._netem_available = None
+        self.patch_links = patch_links
         self.controller_backend = backend_for(controller, enable_learning)
         self.docker_engine = docker_engine or DockerEngine()
         self.identity = RunIdentity.new()
@@ -298,9 +302,12 @@ class DCNetwork(ChainingMixin, Mininet):
         """Link two nodes (Datacenter objects, PoP labels, node names or nodes)."""
         self._check_not_stopped()
         node1, node2 = self._resolve(node1), self._resolve(node2)
-        if cls is None or cls.__module__ == "mininet.link":
-            cls = self.link  # mininet.link.Link/TCLink → our EmuLink (same params)
         params = self._check_netem(node1, node2, params)
+        if cls is None or cls.__module__ == "mininet.link":
+            # mininet.link.Link/TCLink map onto ours (same parameters).
+            both_switches = all(isinstance(n, EmuSwitch) for n in (node1, node2))
+            patch = self.patch_links and both_switches and not needs_shaping(params)
+            cls = PatchLink if patch else self.link
         with self._lock:
             for node, key, addr in ((node1, "params1", "addr1"), (node2, "params2", "addr2")):
                 side = dict(params.get(key) or {})
@@ -442,7 +449,8 @@ class DCNetwork(ChainingMixin, Mininet):
         Done before containers are removed: the kernel destroys a removed
         container's namespace asynchronously, so waiting for it would race.
         """
-        names = [end.name for end in (_root_end(l) for l in self.links) if end is not None]
+        ends = (_root_end(l) for l in self.links if not isinstance(l, PatchLink))
+        names = [end.name for end in ends if end is not None]
         if names:
             system.run(["ip", "-force", "-batch", "-"],
                        input_text="".join("link del dev %s\n" % n for n in names), check=False)

@@ -14,7 +14,7 @@ import re
 from mininet.node import OVSSwitch
 
 from emuvim.dcemulator import system
-from emuvim.dcemulator.links import check_intf_name
+from emuvim.dcemulator.links import PatchIntf, check_intf_name
 
 log = logging.getLogger(__name__)
 
@@ -236,12 +236,16 @@ class EmuSwitch(OVSSwitch):
     def _add_port_args(self, intf):
         args = ["--", "add-port", self.name, intf.name, "--", "set", "Interface",
                 intf.name, "ofport_request=%d" % self.ports[intf]]
-        if self._fast_port(intf):
+        if isinstance(intf, PatchIntf):
+            args += ["type=patch", "options:peer=%s" % intf.peer.name]
+        elif self._fast_port(intf):
             args.append("type=%s" % self.port_type)
         return args
 
     def _fast_port(self, intf):
-        """AF_XDP for unshaped ports only: its transmit path bypasses tc qdiscs."""
+        """AF_XDP for unshaped veth ports only: its transmit path bypasses tc qdiscs."""
+        if isinstance(intf, PatchIntf):
+            return False
         shaping = getattr(intf, "shaping", {}) or {}
         return self.port_type != "system" and not any(v is not None for v in shaping.values())
 

@@ -1,6 +1,8 @@
 """PoPs, switches and links: the shapes vim-emu's own tests built."""
 
-from helpers import ping_ok, tcp_mbit_s
+import pytest
+
+from helpers import ping_fails, ping_ok, tcp_mbit_s, veths_of
 
 
 def test_single_pop_with_mininet_hosts(make_net):
@@ -85,7 +87,6 @@ def _interface_type(name):
 def test_unshaped_ports_use_af_xdp_shaped_ones_stay_plain(make_net):
     net = make_net(port_type="auto")
     if net.port_type == "system":
-        import pytest
         pytest.skip("this OVS (or datapath) has no AF_XDP port type")
     dc1, dc2 = net.addDatacenter("dc1"), net.addDatacenter("dc2")
     shaped = net.addLink(dc1, dc2, bw=50)
@@ -124,3 +125,20 @@ def test_external_sap_reaches_vnf_from_the_host(make_net):
     assert dc.listExtSAPs() == []
     assert "10.66.0.1" not in subprocess.run(["ip", "-o", "addr"], capture_output=True,
                                              text=True).stdout
+
+
+@pytest.mark.parametrize("patch_links", [True, False])
+def test_unshaped_switch_links_are_patch_ports(make_net, patch_links):
+    net = make_net(patch_links=patch_links)
+    dc1, dc2 = net.addDatacenter("dc1"), net.addDatacenter("dc2")
+    plain = net.addLink(dc1, dc2)
+    net.start()
+    a = dc1.startCompute("a")
+    b = dc2.startCompute("b")
+    kind = _interface_type(plain.intf1.name)
+    assert kind == ("patch" if patch_links else "")
+    assert (plain.intf1.name in veths_of(net.identity.run_id)) is not patch_links
+    assert ping_ok(a, b.IP())
+    assert tcp_mbit_s(a, b, b.IP()) > 50
+    net.removeLink(link=plain)
+    assert ping_fails(a, b.IP())

@@ -266,6 +266,29 @@ class Chain:
 
 
 @dataclass
+class Monitor:
+    """Counting flows on a chain's first (tx) or last (rx) switch, own cookie."""
+
+    chain: Chain
+    placement: str
+    cookie: int
+    flows: list = field(default_factory=list)
+
+    def describe(self):
+        return {"chain": self.chain.describe(), "placement": self.placement,
+                "cookie": self.cookie}
+
+
+def monitor_flows(chain, placement, cookie):
+    """The chain's edge flow copied one priority higher under `cookie`.
+
+    Same match and actions: traffic is unchanged, only counted separately.
+    """
+    edge = chain.flows[0] if placement == "tx" else chain.flows[-1]
+    return [Flow(edge.switch, edge.dpid, edge.priority + 1, cookie, edge.match, edge.actions)]
+
+
+@dataclass
 class Lan:
     """An installed E-LAN: member ports share one VLAN."""
 

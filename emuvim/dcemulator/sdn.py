@@ -13,8 +13,8 @@ import threading
 
 from mininet.node import Switch
 
-from emuvim.dcemulator.chaining import (Chain, ChainError, Lan, VlanPool, chain_flows,
-                                        lan_flows, parse_match, switch_path)
+from emuvim.dcemulator.chaining import (Chain, ChainError, Lan, Monitor, VlanPool, chain_flows,
+                                        lan_flows, monitor_flows, parse_match, switch_path)
 from emuvim.dcemulator.controller.flows import FlowInstallError
 from emuvim.dcemulator.switch import set_port_tags
 
@@ -46,6 +46,7 @@ class ChainingMixin:
         self.vlans = VlanPool()
         self.installed_chains = []
         self.installed_lans = []
+        self.installed_monitors = []
         self._flow_owners = {}  # (switch, priority, match) -> Chain | Lan
         self._chain_lock = threading.RLock()
         self._installer = None
@@ -95,14 +96,14 @@ class ChainingMixin:
         kwargs: cmd ("add-flow" | "del-flows"), bidirectional, cookie,
         priority (1000), match ("k=v,..." in ovs-ofctl syntax), path (switch
         names), weight (numeric link attribute, e.g. "delay"), tag (VLAN id),
-        skip_vlan_tag (accepted; VNF ports are never tagged for chains).
+        skip_vlan_tag (accepted; VNF ports are never tagged for chains),
+        monitor + monitor_placement ("tx" | "rx"): count an installed chain's
+        traffic under `cookie` at its first or last switch.
         Raises LookupError for unknown VNFs/interfaces, ChainError otherwise.
         """
         cmd = kwargs.get("cmd") or "add-flow"
         if cmd not in COMMANDS:
             raise ChainError("unknown cmd %r (use add-flow or del-flows)" % (cmd,))
-        if _truthy(kwargs.get("monitor")):
-            raise ChainError("monitoring chains are not supported yet")
         src, src_intf = _split_name(vnf_src_name, vnf_src_interface)
         dst, dst_intf = _split_name(vnf_dst_name, vnf_dst_interface)
         options = {
@@ -117,6 +118,8 @@ class ChainingMixin:
             reverse_path = list(reversed(options["path"])) if options["path"] else None
             directions.append((dst, dst_intf, src, src_intf, reverse_path))
         with self._chain_lock:
+            if _truthy(kwargs.get("monitor")):
+                return self._monitor(cmd, directions, kwargs.get("monitor_placement"), options)
             if cmd == "del-flows":
                 return "\n".join(self._delete_chains(a, ai, b, bi, options)
                                  for a, ai, b, bi, _ in directions)
@@ -186,6 +189,9 @@ class ChainingMixin:
                 del self._flow_owners[_flow_key(flow)]
 
     def _remove_chain(self, chain):
+        for monitor in [m for m in self.installed_monitors if m.chain is chain]:
+            self._uninstall(monitor)
+            self.installed_monitors.remove(monitor)
         self._uninstall(chain)
         if chain.vlan is not None:
             self.vlans.release(chain.vlan)
@@ -206,6 +212,42 @@ class ChainingMixin:
         for chain in doomed:
             self._remove_chain(chain)
         return "\n".join(self._success("del-flows", c) for c in doomed)
+
+    def _monitor(self, cmd, directions, placement, options):
+        """monitor=True: count a chain's traffic at its first (tx) or last (rx) switch."""
+        if placement not in ("tx", "rx"):
+            raise ChainError("monitor_placement must be 'tx' or 'rx', not %r" % (placement,))
+        results = []
+        for src, src_intf, dst, dst_intf, path in directions:
+            src_intf = self._attachment(src, src_intf)[0]
+            dst_intf = self._attachment(dst, dst_intf)[0]
+            chain = next((c for c in self.installed_chains
+                          if (c.src, c.src_intf, c.dst, c.dst_intf) ==
+                          (src, src_intf, dst, dst_intf)), None)
+            if cmd == "del-flows":
+                doomed = [m for m in self.installed_monitors if m.chain is chain and
+                          m.placement == placement and
+                          (not options["cookie"] or m.cookie == options["cookie"])]
+                if not doomed:
+                    raise LookupError("no %s monitor on the chain %s:%s -> %s:%s" % (
+                        placement, src, src_intf, dst, dst_intf))
+                for monitor in doomed:
+                    self._uninstall(monitor)
+                    self.installed_monitors.remove(monitor)
+                results.append("success: del-flows monitor %s between %s and %s" % (
+                    placement, src, dst))
+                continue
+            if chain is None:
+                # vim-emu's behaviour: without a chain to watch, set one up.
+                log.warning("no chain %s -> %s to monitor: installing one", src, dst)
+                chain = self._add_chain(src, src_intf, dst, dst_intf, dict(options, path=path))
+            monitor = Monitor(chain, placement, options["cookie"])
+            monitor.flows = monitor_flows(chain, placement, monitor.cookie)
+            self._install(monitor)
+            self.installed_monitors.append(monitor)
+            results.append("success: add-flow monitor %s between %s and %s with options: %s"
+                           % (placement, src, dst, json.dumps(monitor.describe())))
+        return "\n".join(results)
 
     def deleteChainsByCookie(self, cookie):
         """Remove every chain carrying `cookie`; returns how many went."""
@@ -301,8 +343,8 @@ class ChainingMixin:
     def _reinstall_flows(self):
         """After a controller restart: every flow this network owns, again."""
         with self._chain_lock:
-            flows = [f for owner in self.installed_chains + self.installed_lans
-                     for f in owner.flows]
+            owners = self.installed_chains + self.installed_lans + self.installed_monitors
+            flows = [f for owner in owners for f in owner.flows]
             self.flow_installer.add(flows)
             log.info("re-installed %d flows after a controller restart", len(flows))
 
@@ -322,13 +364,15 @@ class ChainingMixin:
         """Traffic that entered the chains carrying `cookie` (counted at ingress)."""
         with self._chain_lock:
             chains = [c for c in self.installed_chains if c.cookie == int(cookie)]
+            monitors = [m for m in self.installed_monitors if m.cookie == int(cookie)]
+        counted = [c.flows[0] for c in chains] + [m.flows[0] for m in monitors]
         packets = nbytes = 0
-        for chain in chains:
-            chain_packets, chain_bytes = self.flow_installer.flow_counts(chain.flows[0])
-            packets += chain_packets
-            nbytes += chain_bytes
-        return {"cookie": int(cookie), "chains": len(chains), "packets": packets,
-                "bytes": nbytes}
+        for flow in counted:
+            flow_packets, flow_bytes = self.flow_installer.flow_counts(flow)
+            packets += flow_packets
+            nbytes += flow_bytes
+        return {"cookie": int(cookie), "chains": len(chains), "monitors": len(monitors),
+                "packets": packets, "bytes": nbytes}
 
 
 def _flow_key(flow):
@@ -336,6 +380,8 @@ def _flow_key(flow):
 
 
 def _describe(owner):
+    if isinstance(owner, Monitor):
+        return "a %s monitor" % owner.placement
     if isinstance(owner, Chain):
         return "the chain %s:%s -> %s:%s" % (owner.src, owner.src_intf, owner.dst,
                                              owner.dst_intf)

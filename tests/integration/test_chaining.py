@@ -257,3 +257,22 @@ def test_controller_rest_api_is_ryu_compatible(make_net):
     assert requests.post(url + "/stats/flowentry/add", json={"dpid": 999}).status_code == 404
     assert requests.post(url + "/stats/flowentry/add",
                          json={"dpid": dpid, "match": {"in_port": "x"}}).status_code == 400
+
+
+def test_monitor_counts_a_chain_without_changing_it(make_net):
+    net = make_net(controller=RemoteController, enable_learning=False)
+    dc1, _, dc3 = line_of_pops(net, 3)
+    net.start()
+    a = dc1.startCompute("a", network=[{"id": "emu0", "ip": "10.0.10.1/24"}])
+    dc3.startCompute("b", network=[{"id": "emu0", "ip": "10.0.10.2/24"}])
+    net.setChain("a", "b", bidirectional=True, cookie=1)
+    result = net.setChain("a", "b", monitor=True, monitor_placement="tx", cookie=77)
+    assert "monitor tx" in result
+    assert "cookie=0x4d," in dump_flows(dc1.switch.name)
+    assert ping_ok(a, "10.0.10.2")
+    assert net.getCookieCounters(77)["packets"] >= 2
+    with pytest.raises(ChainError, match="monitor_placement"):
+        net.setChain("a", "b", monitor=True, monitor_placement="middle", cookie=78)
+    net.setChain("a", "b", cmd="del-flows", monitor=True, monitor_placement="tx", cookie=77)
+    assert flows_with_cookie(net, 77) == 0
+    assert ping_ok(a, "10.0.10.2")

@@ -331,9 +331,10 @@ class ChainingMixin:
                 gone = [m for m in lan.members if m[0] == vnf_name]
                 if not gone:
                     continue
-                ports = {m[4] for m in gone}
-                doomed = [f for f in lan.flows if f.switch in {m[2] for m in gone}
-                          and dict(f.match).get("in_port") in ports and len(f.match) == 1]
+                # Member flows match in_port only (trunk flows also match dl_vlan).
+                member_ports = {(m[2], m[4]) for m in gone}
+                doomed = [f for f in lan.flows if len(f.match) == 1 and
+                          (f.switch, dict(f.match)["in_port"]) in member_ports]
                 self.flow_installer.delete(doomed)
                 for flow in doomed:
                     self._flow_owners.pop(_flow_key(flow), None)

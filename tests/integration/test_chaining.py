@@ -276,3 +276,20 @@ def test_monitor_counts_a_chain_without_changing_it(make_net):
     net.setChain("a", "b", cmd="del-flows", monitor=True, monitor_placement="tx", cookie=77)
     assert flows_with_cookie(net, 77) == 0
     assert ping_ok(a, "10.0.10.2")
+
+
+def test_stopping_a_lan_member_keeps_the_rest_of_the_lan(make_net):
+    net = make_net(controller=RemoteController, enable_learning=False)
+    dc1, dc2 = line_of_pops(net, 2)
+    net.start()
+    m1 = dc1.startCompute("m1", network=[{"id": "lan", "ip": "10.0.30.1/24"}])
+    dc1.startCompute("m2", network=[{"id": "lan", "ip": "10.0.30.2/24"}])
+    dc2.startCompute("m3", network=[{"id": "lan", "ip": "10.0.30.3/24"}])
+    lan = net.setLAN([{"name": "m1"}, {"name": "m2"}, {"name": "m3"}], cookie=40)
+    flows_before = flows_with_cookie(net, 40)
+    dc1.stopCompute("m2")
+    assert [m["vnf"] for m in net.listLANs()[0]["members"]] == ["m1", "m3"]
+    assert flows_with_cookie(net, 40) == flows_before - 1
+    assert ping_ok(m1, "10.0.30.3")
+    net.delLAN(lan.vlan)
+    assert flows_with_cookie(net, 40) == 0 and net.vlans.in_use() == []

@@ -134,18 +134,22 @@ class OsKenController(ControllerBackend):
         self._watcher.start()
 
     def _watch_loop(self, on_restart):
+        """Respawn a dead controller; retry the flow re-install until it succeeds."""
+        reinstall_pending = False
         while not self._stopping.wait(WATCH_INTERVAL_S):
-            if self.process is None or self.process.poll() is None:
-                continue
-            log.warning("controller (pid %d) exited with %s; restarting it", self.process.pid,
-                        self.process.returncode)
             try:
-                self._spawn()
-                self.wait_switches(self._switches)
-                on_restart()
-                self.restarts += 1
+                if self.process is not None and self.process.poll() is not None:
+                    log.warning("controller (pid %d) exited with %s; restarting it",
+                                self.process.pid, self.process.returncode)
+                    self._spawn()
+                    reinstall_pending = True
+                if reinstall_pending:
+                    self.wait_switches(self._switches)
+                    on_restart()
+                    reinstall_pending = False
+                    self.restarts += 1
             except Exception:  # keep watching: the next round retries
-                log.exception("controller restart failed")
+                log.exception("controller restart failed; retrying")
 
     def stop(self):
         self._stopping.set()

@@ -17,7 +17,6 @@ import os
 import pty
 import re
 import select
-import shlex
 import subprocess
 import time
 
@@ -77,11 +76,6 @@ class DockerEngine:
         except docker.errors.ImageNotFound:
             return False
 
-    def image_env(self, image):
-        """The image's environment as a dict (used for VIM_EMU_CMD and friends)."""
-        env = self.client.images.get(image).attrs.get("Config", {}).get("Env") or []
-        return dict(item.split("=", 1) for item in env if "=" in item)
-
     def container_exists(self, name):
         try:
             self.client.containers.get(name)
@@ -119,11 +113,6 @@ class DockerEngine:
             self.client.api.remove_container(name, force=True, v=True)
         except docker.errors.NotFound:
             pass
-
-    def list_labelled(self, label):
-        """All containers (running or not) carrying `label`, as inspect-like dicts."""
-        return self.client.api.containers(all=True, filters={"label": label})
-
 
 def port_mapping(ports=None, port_bindings=None):
     """vim-emu's ``ports`` list + ``port_bindings`` dict as the SDK's ``ports`` dict.
@@ -301,16 +290,6 @@ class DockerHost(Host):
 
     def netns_run(self, argv, check=True):
         return system.run(system.netns_argv(self.pid, argv), check=check)
-
-    def intf_cmd(self, *args):
-        """Mininet-style command string for interface configuration.
-
-        Returns the combined output like ``Node.cmd`` does (empty on success).
-        """
-        argv = shlex.split(" ".join(str(a) for a in args))
-        proc = subprocess.run(system.netns_argv(self.pid, argv), capture_output=True,
-                              text=True)
-        return proc.stdout + proc.stderr
 
     def config(self, mac=None, ip=None, defaultRoute=None, lo="up", **_params):
         """Node.config without the shell (Docker already brought lo up)."""

@@ -341,7 +341,7 @@ class PatchIntf(Intf):
         return self.link.intf2 if self.link.intf1 is self else self.link.intf1
 
 
-class PatchLink(Link):
+class PatchLink(EmuLink):
     """Two switches joined inside OVS: no veth, no kernel crossing.
 
     On the userspace datapath all bridges share one datapath, so a packet
@@ -352,19 +352,10 @@ class PatchLink(Link):
 
     def __init__(self, node1, node2, owner_alias=None, **params):
         params.update(cls1=PatchIntf, cls2=PatchIntf)
-        Link.__init__(self, node1, node2, **params)
-
-    def intfName(self, node, n):
-        return port_intf_name(node.name, n)
+        EmuLink.__init__(self, node1, node2, owner_alias=None, **params)
 
     def makeIntfPair(self, *args, **kwargs):
         """Nothing to create: the switches add the patch ports."""
-
-    def delete(self):
-        for intf in (self.intf1, self.intf2):
-            if intf is not None:
-                intf.delete()
-        self.intf1 = self.intf2 = None
 
 
 def needs_shaping(params):

@@ -218,10 +218,6 @@ class EmuSwitch(OVSSwitch):
             args += self._controller_args(targets)
         return args
 
-    def set_controllers(self, targets):
-        """Point the bridge at controller targets like 'tcp:127.0.0.1:6653'."""
-        vsctl(*self._controller_args(targets))
-
     def _controller_args(self, targets):
         # A short reconnect backoff: OVS otherwise waits up to 8 s between
         # attempts, e.g. after a controller restart.

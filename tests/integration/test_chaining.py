@@ -97,6 +97,9 @@ def test_two_services_are_isolated_by_cookie_and_vlan(make_net):
     assert counters["chains"] == 2 and counters["packets"] > 0
     assert net.getInterfaceCounters("s2a")["tx_packets"] > 0
     assert s1b.getStatus()["state"]["Running"]
+    assert net.deleteChainsByCookie(2) == 2
+    assert flows_with_cookie(net, 2) == 0 and net.vlans.in_use() == []
+    assert ping_fails(s2a, "10.0.10.4")
 
 
 def test_weighted_path_avoids_the_costly_direct_link(make_net):

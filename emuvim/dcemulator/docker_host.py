@@ -330,10 +330,17 @@ class DockerHost(Host):
             self.engine.update(self.container_name, **update)
 
     def updateMemoryLimit(self, mem_limit=-1, memswap_limit=-1):
-        """Change memory limits of the running container (bytes; -1 = unchanged)."""
+        """Change memory limits of the running container (bytes; -1 = unchanged).
+
+        Docker refuses a memory change that crosses the current swap limit, so
+        a memory limit given alone comes with the swap limit `docker run
+        --memory` would default to: twice the memory.
+        """
         update = {}
         if mem_limit != -1:
             update["mem_limit"] = int(mem_limit)
+            if memswap_limit == -1:
+                memswap_limit = 2 * int(mem_limit)
         if memswap_limit != -1:
             update["memswap_limit"] = int(memswap_limit)
         if update:

@@ -1,0 +1,1 @@
+"""Resource models from Paderborn University's vim-emu (same names, same arithmetic)."""

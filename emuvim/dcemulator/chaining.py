@@ -32,6 +32,10 @@ class NoPathError(ChainError):
     pass
 
 
+class ChainExists(ChainError):
+    """The same chain (endpoints and match) is installed already."""
+
+
 def parse_match(match):
     """vim-emu's match string "k=v,k=v" (ovs-ofctl syntax) as ordered pairs."""
     if not match:

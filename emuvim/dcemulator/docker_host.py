@@ -183,7 +183,7 @@ class DockerHost(Host):
         if not self.engine.image_exists(self.dimage):
             raise ImageNotFound(self.dimage)
         if self.engine.container_exists(self.container_name):
-            raise ContainerStartError(
+            raise system.AlreadyExists(
                 "a container named %r already exists (another emulator run, or "
                 "leftovers of a crashed one: `vim-emu clean` removes those)"
                 % self.container_name)

@@ -117,7 +117,7 @@ class DCNetwork(ChainingMixin, Mininet):
     def addDatacenter(self, label, metadata=None, resource_log_path=None):
         with self._lock:
             if label in self.dcs:
-                raise ValueError("Data center label already exists: %s" % label)
+                raise system.AlreadyExists("Data center label already exists: %s" % label)
             dc = Datacenter(label, metadata=metadata, resource_log_path=resource_log_path,
                             name=self._free_dc_name())
             dc.net = self
@@ -227,7 +227,7 @@ class DCNetwork(ChainingMixin, Mininet):
     def _check_free_name(self, name):
         self._check_not_stopped()
         if name in self.nameToNode or name in self._pending_names:
-            raise ValueError("a node named %r already exists" % name)
+            raise system.AlreadyExists("a node named %r already exists" % name)
 
     # -- external SAPs ------------------------------------------------------------
 

@@ -169,7 +169,7 @@ class Datacenter:
         if not NAME_PATTERN.match(name or ""):
             raise ValueError("invalid compute name %r" % (name,))
         if self.net.getNodeByName(name) is not None:
-            raise ValueError("Container with name %s already exists." % name)
+            raise system.AlreadyExists("Container with name %s already exists." % name)
         interfaces = normalize_network(network)
         environment = dict(params.pop("environment", None) or {})
         environment.update(properties or {})

@@ -13,8 +13,9 @@ import threading
 
 from mininet.node import Switch
 
-from emuvim.dcemulator.chaining import (Chain, ChainError, Lan, Monitor, VlanPool, chain_flows,
-                                        lan_flows, monitor_flows, parse_match, switch_path)
+from emuvim.dcemulator.chaining import (Chain, ChainError, ChainExists, Lan, Monitor, VlanPool,
+                                        chain_flows, lan_flows, monitor_flows, parse_match,
+                                        switch_path)
 from emuvim.dcemulator.controller.flows import FlowInstallError
 from emuvim.dcemulator.switch import set_port_tags
 
@@ -146,7 +147,7 @@ class ChainingMixin:
         key = (src, src_intf, dst, dst_intf, options["match"])
         existing = next((c for c in self.installed_chains if c.key() == key), None)
         if existing is not None:
-            raise ChainError("a chain from %s:%s to %s:%s with this match exists already "
+            raise ChainExists("a chain from %s:%s to %s:%s with this match exists already "
                              "(cookie %d); delete it first" % (src, src_intf, dst, dst_intf,
                                                                existing.cookie))
         if options["tag"] is not None:

@@ -4,6 +4,10 @@ import shlex
 import subprocess
 
 
+class AlreadyExists(ValueError):
+    """A name (PoP label, node, container, chain) is taken already."""
+
+
 class CommandError(RuntimeError):
     """A host command failed; the message carries the command and its stderr."""
 

@@ -1,0 +1,1 @@
+"""The vim-emu REST API (compute, datacenter, network) on FastAPI."""

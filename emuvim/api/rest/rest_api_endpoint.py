@@ -1,0 +1,38 @@
+"""RestApiEndpoint: vim-emu's REST API wrapper (same name, same methods).
+
+Each endpoint object owns its registry of PoPs and its server, so several
+endpoints can run in one process.
+"""
+
+from emuvim.api.rest.app import build_app
+from emuvim.api.server import ThreadedServer
+
+
+class RestApiEndpoint:
+    def __init__(self, listenip="127.0.0.1", port=5001, DCnetwork=None):
+        self.ip = listenip
+        self.port = port
+        self.dcs = {}
+        self.net = None
+        self._server = None
+        if DCnetwork is not None:
+            self.connectDCNetwork(DCnetwork)
+
+    def connectDatacenter(self, dc):
+        self.dcs[dc.label] = dc
+
+    def connectDCNetwork(self, net):
+        self.net = net
+
+    def start(self):
+        self._server = ThreadedServer(build_app(self), self.ip, self.port)
+        self.port = self._server.start()
+
+    def stop(self):
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+
+    @property
+    def url(self):
+        return "http://%s:%d" % (self.ip, self.port)

@@ -1,6 +1,6 @@
 """The `vim-emu` command line.
 
-REST groups (compute, datacenter, network, monitor) talk to a running
+REST groups (compute, datacenter, network) talk to a running
 emulator over HTTP only.  The local groups `images` and `clean` manage this
 machine (image builds, leftovers of crashed runs) and need no emulator.
 """
@@ -9,6 +9,7 @@ import argparse
 import sys
 
 from emuvim import __version__
+from emuvim.cli import rest
 
 
 def build_parser():
@@ -16,6 +17,7 @@ def build_parser():
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version="emuvim " + __version__)
     groups = parser.add_subparsers(dest="group")
+    rest.add_parsers(groups)
 
     images = groups.add_parser("images", help="build or list the local VNF images")
     images_cmd = images.add_subparsers(dest="command", required=True)
@@ -42,6 +44,8 @@ def main(argv=None):
     if args.group is None:
         parser.print_help()
         return 0
+    if args.group in ("compute", "datacenter", "network"):
+        return rest.run(args)
     from emuvim import admin
     if args.group == "images":
         if args.command == "build":

@@ -1,0 +1,203 @@
+"""`vim-emu compute|datacenter|network`: a client of the REST API (HTTP only).
+
+Same commands and options as vim-emu's CLI, with its bugs fixed: `-c/--dcmd`
+reaches the server, `network add` without `-b` is one-way.  Errors print one
+line and exit non-zero; `--json` prints machine-readable output.
+"""
+
+import argparse
+import json
+import pprint
+import sys
+
+import requests
+from rich.console import Console
+from rich.table import Table
+
+DEFAULT_ENDPOINT = "http://127.0.0.1:5001"
+
+
+class CliError(Exception):
+    pass
+
+
+def add_parsers(groups):
+    """Register the REST groups on the top-level subparsers."""
+    compute = _group(groups, "compute", "start, stop, list and inspect compute nodes")
+    commands = compute.add_subparsers(dest="command", required=True)
+    start = _command(commands, "start", "start a compute node")
+    _dc(start, required=True)
+    _name(start)
+    start.add_argument("-i", "--image", help="image (default emuvim/base:latest)")
+    start.add_argument("-c", "--dcmd", dest="docker_command", help="command to run")
+    start.add_argument("--net", dest="network", help='"(id=input,ip=10.0.0.1/24),(id=b)"')
+    start.add_argument("--flavor", dest="flavor_name", help="resource flavor (tiny...)")
+    stop = _command(commands, "stop", "stop a compute node")
+    _dc(stop, required=True)
+    _name(stop)
+    listing = _command(commands, "list", "list compute nodes")
+    _dc(listing, required=False)
+    status = _command(commands, "status", "status of a compute node")
+    _dc(status, required=True)
+    _name(status)
+
+    datacenter = _group(groups, "datacenter", "list and inspect PoPs")
+    commands = datacenter.add_subparsers(dest="command", required=True)
+    _command(commands, "list", "list PoPs")
+    _dc(_command(commands, "status", "status of a PoP"), required=True)
+
+    network = _group(groups, "network", "add and remove chains between VNFs")
+    commands = network.add_subparsers(dest="command", required=True)
+    for name in ("add", "remove"):
+        chain = _command(commands, name, "%s a chain" % name)
+        chain.add_argument("-src", "--source", required=True, help="vnf[:interface]")
+        chain.add_argument("-dst", "--destination", required=True, help="vnf[:interface]")
+        chain.add_argument("-w", "--weight", help="link attribute to minimise, e.g. delay")
+        chain.add_argument("-p", "--priority", default="1000")
+        chain.add_argument("-m", "--match", help="ovs-ofctl match, e.g. 'dl_type=0x0800'")
+        chain.add_argument("-b", "--bidirectional", action="store_true")
+        chain.add_argument("-c", "--cookie", default="10")
+        chain.add_argument("-d", "--datacenter", help="ignored (vim-emu compatibility)")
+
+
+def _group(groups, name, help_text):
+    parser = groups.add_parser(name, help=help_text)
+    parser.add_argument("-e", "--endpoint", default=DEFAULT_ENDPOINT,
+                        help="REST API base URL (default %s)" % DEFAULT_ENDPOINT)
+    parser.add_argument("--json", action="store_true", help="print JSON")
+    return parser
+
+
+def _command(commands, name, help_text):
+    # The options may also follow the command (vim-emu style); SUPPRESS keeps
+    # the group-level values when they are not repeated here.
+    parser = commands.add_parser(name, help=help_text)
+    parser.add_argument("-e", "--endpoint", default=argparse.SUPPRESS,
+                        help="REST API base URL")
+    parser.add_argument("--json", action="store_true", default=argparse.SUPPRESS,
+                        help="print JSON")
+    return parser
+
+
+def _dc(parser, required):
+    parser.add_argument("-d", "--datacenter", required=required, help="PoP label")
+
+
+def _name(parser):
+    parser.add_argument("-n", "--name", required=True, help="compute node name")
+
+
+# -- running a command ---------------------------------------------------------------
+
+def run(args):
+    """Execute a parsed REST command; returns the process exit code."""
+    endpoint = (getattr(args, "endpoint", None) or DEFAULT_ENDPOINT).rstrip("/")
+    try:
+        handler = HANDLERS[(args.group, args.command)]
+        handler(endpoint, args)
+        return 0
+    except CliError as err:
+        print("error: %s" % err, file=sys.stderr)
+        return 1
+
+
+def _call(method, url, **kwargs):
+    try:
+        reply = requests.request(method, url, timeout=300, **kwargs)
+    except requests.RequestException as err:
+        raise CliError("cannot reach %s: %s" % (url, err.__class__.__name__)) from err
+    try:
+        body = reply.json()
+    except ValueError:
+        body = reply.text
+    if reply.status_code >= 400:
+        message = body.get("error") if isinstance(body, dict) else body
+        raise CliError("%s %s: %s" % (reply.status_code, reply.reason, message))
+    return body
+
+
+def _print(args, data):
+    if args.json:
+        print(json.dumps(data, indent=2))
+    elif isinstance(data, str):
+        print(data)
+    else:
+        pprint.pprint(data)
+
+
+def compute_start(endpoint, args):
+    body = {key: getattr(args, key) for key in ("image", "docker_command", "network",
+                                                  "flavor_name") if getattr(args, key)}
+    _print(args, _call("PUT", "%s/restapi/compute/%s/%s" % (endpoint, args.datacenter,
+                                                             args.name), json=body))
+
+
+def compute_stop(endpoint, args):
+    _print(args, _call("DELETE", "%s/restapi/compute/%s/%s" % (endpoint, args.datacenter,
+                                                                args.name)))
+
+
+def compute_list(endpoint, args):
+    data = _call("GET", "%s/restapi/compute/%s" % (endpoint, args.datacenter or "None"))
+    if args.json:
+        return _print(args, data)
+    table = Table("Datacenter", "Container", "Image", "Interface list",
+                  "Datacenter interfaces")
+    for name, status in data:
+        intfs = status.get("network") or []
+        table.add_row(status.get("datacenter") or "", name, status.get("image") or "",
+                      ",".join("%s:%s" % (i["intf_name"], i["ip"]) for i in intfs),
+                      ",".join(i.get("dc_portname") or "" for i in intfs))
+    Console(width=160).print(table)
+
+
+def compute_status(endpoint, args):
+    _print(args, _call("GET", "%s/restapi/compute/%s/%s" % (endpoint, args.datacenter,
+                                                             args.name)))
+
+
+def _datacenter_table(args, rows):
+    if args.json:
+        return _print(args, rows)
+    table = Table("Label", "Internal Name", "Switch", "# Containers", "# Metadata Items")
+    for dc in rows:
+        table.add_row(dc["label"], dc["internalname"], dc["switch"],
+                      str(dc["n_running_containers"]), str(len(dc.get("metadata") or {})))
+    Console(width=160).print(table)
+
+
+def datacenter_list(endpoint, args):
+    _datacenter_table(args, _call("GET", endpoint + "/restapi/datacenter"))
+
+
+def datacenter_status(endpoint, args):
+    _datacenter_table(args, [_call("GET", "%s/restapi/datacenter/%s" % (endpoint,
+                                                                         args.datacenter))])
+
+
+def _chain_params(args):
+    src, _, src_intf = args.source.partition(":")
+    dst, _, dst_intf = args.destination.partition(":")
+    params = {"vnf_src_name": src, "vnf_dst_name": dst,
+              "bidirectional": bool(args.bidirectional),
+              "cookie": args.cookie, "priority": args.priority}
+    optional = {"vnf_src_interface": src_intf, "vnf_dst_interface": dst_intf,
+                "weight": args.weight, "match": args.match}
+    params.update({k: v for k, v in optional.items() if v})
+    return params
+
+
+def network_add(endpoint, args):
+    _print(args, _call("PUT", endpoint + "/restapi/network", json=_chain_params(args)))
+
+
+def network_remove(endpoint, args):
+    _print(args, _call("DELETE", endpoint + "/restapi/network", json=_chain_params(args)))
+
+
+HANDLERS = {
+    ("compute", "start"): compute_start, ("compute", "stop"): compute_stop,
+    ("compute", "list"): compute_list, ("compute", "status"): compute_status,
+    ("datacenter", "list"): datacenter_list, ("datacenter", "status"): datacenter_status,
+    ("network", "add"): network_add, ("network", "remove"): network_remove,
+}

@@ -1,0 +1,97 @@
+"""`vim-emu` as a user runs it, against a real emulation behind the REST API."""
+
+import ast
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from mininet.node import RemoteController
+
+from emuvim.api.rest.rest_api_endpoint import RestApiEndpoint
+
+from helpers import containers_of, ping_fails, ping_ok, reachable
+
+VIM_EMU = os.path.join(os.path.dirname(sys.executable), "vim-emu")
+
+
+@pytest.fixture
+def emulation(make_net):
+    net = make_net(controller=RemoteController, enable_learning=False)
+    endpoint = RestApiEndpoint("127.0.0.1", 0, DCnetwork=net)
+    for label in ("datacenter0", "datacenter1"):
+        endpoint.connectDatacenter(net.addDatacenter(label))
+    net.addLink("datacenter0", "datacenter1")
+    net.start()
+    endpoint.start()
+    yield net, endpoint.url
+    endpoint.stop()
+
+
+def cli(url, *args):
+    return subprocess.run([VIM_EMU] + list(args) + ["-e", url], capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_user_session(emulation):
+    net, url = emulation
+    for dc, name, ip in (("datacenter0", "vnf1", "10.0.10.1/24"),
+                         ("datacenter1", "vnf2", "10.0.10.2/24"),
+                         ("datacenter1", "vnf3", "10.0.10.3/24")):
+        out = cli(url, "compute", "start", "-d", dc, "-n", name, "--net", "(id=emu0,ip=%s)" % ip)
+        assert out.returncode == 0, out.stderr
+    assert len(containers_of(net.identity.run_id)) == 3
+    listing = cli(url, "compute", "list")
+    assert listing.returncode == 0
+    for text in ("datacenter0", "vnf1", "vnf3", "emu0:10.0.10.2/24"):
+        assert text in listing.stdout, text
+    status = ast.literal_eval(cli(url, "compute", "status", "-d", "datacenter0",
+                                  "-n", "vnf1").stdout)
+    assert status["name"] == "vnf1" and status["state"]["Running"]
+    as_json = json.loads(cli(url, "compute", "list", "-d", "datacenter1", "--json").stdout)
+    assert sorted(entry[0] for entry in as_json) == ["vnf2", "vnf3"]
+    assert "datacenter0" in cli(url, "datacenter", "list").stdout
+    assert "datacenter1" in cli(url, "datacenter", "status", "-d", "datacenter1").stdout
+
+    vnf1 = net.getNodeByName("vnf1")
+    assert ping_fails(vnf1, "10.0.10.2")
+    added = cli(url, "network", "add", "-src", "vnf1:emu0", "-dst", "vnf2:emu0", "-b", "-c", "10")
+    assert added.returncode == 0 and "add-flow" in added.stdout and "success" in added.stdout
+    assert reachable(vnf1, "10.0.10.2") and ping_ok(vnf1, "10.0.10.2")
+    removed = cli(url, "network", "remove", "-src", "vnf1:emu0", "-dst", "vnf2:emu0", "-b")
+    assert removed.returncode == 0 and "del-flows" in removed.stdout
+    assert ping_fails(vnf1, "10.0.10.2")
+    one_way = cli(url, "network", "add", "-src", "vnf1", "-dst", "vnf3")
+    assert one_way.returncode == 0
+    assert len(net.listChains()) == 1  # without -b: one way (vim-emu: always both)
+
+    stopped = cli(url, "compute", "stop", "-d", "datacenter1", "-n", "vnf3")
+    assert stopped.returncode == 0 and stopped.stdout.strip() == "True"
+    assert len(containers_of(net.identity.run_id)) == 2
+
+
+def test_dcmd_reaches_the_server(emulation):
+    net, url = emulation
+    out = cli(url, "compute", "start", "-d", "datacenter0", "-n", "sleeper", "-i",
+              "emuvim/busybox:latest", "-c", "sleep 4321")
+    assert out.returncode == 0, out.stderr
+    assert net.getNodeByName("sleeper").inspect()["Config"]["Cmd"] == ["sleep", "4321"]
+
+
+@pytest.mark.parametrize("args,fragment", [
+    (["compute", "start", "-d", "nope", "-n", "x"], "404"),
+    (["compute", "status", "-d", "datacenter0", "-n", "ghost"], "no compute"),
+    (["network", "add", "-src", "ghost", "-dst", "ghost2"], "unknown VNF"),
+])
+def test_refusals_are_one_line_and_non_zero(emulation, args, fragment):
+    _, url = emulation
+    out = cli(url, *args)
+    assert out.returncode != 0
+    assert fragment in out.stderr and len(out.stderr.strip().splitlines()) == 1
+
+
+def test_unreachable_endpoint():
+    out = subprocess.run([VIM_EMU, "datacenter", "list", "-e", "http://127.0.0.1:9"],
+                         capture_output=True, text=True)
+    assert out.returncode == 1 and out.stderr.startswith("error: cannot reach")

@@ -1,5 +1,8 @@
 """The vim-emu REST API over real HTTP against a real 2-PoP emulation."""
 
+from concurrent.futures import ThreadPoolExecutor
+
+import docker
 import pytest
 import requests
 from mininet.node import RemoteController
@@ -174,3 +177,22 @@ def test_openapi_documents_every_path(api):
                  "/restapi/datacenter", "/restapi/datacenter/{dc_label}",
                  "/restapi/network", "/restapi/network/d3jsgraph"):
         assert path in paths, path
+
+
+def test_twenty_parallel_starts_end_consistent(api):
+    net, url = api
+
+    def start(index):
+        dc = "datacenter%d" % (index % 2)
+        # two requests per name: exactly one of each pair may win
+        return put_compute(url, dc, "p%d" % (index // 2),
+                           image="emuvim/busybox:latest").status_code
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        codes = list(pool.map(start, range(20)))
+    assert sorted(codes) == [201] * 10 + [409] * 10, codes
+    listed = sorted(entry[0] for entry in requests.get(url + "/restapi/compute").json())
+    owned = docker.from_env().containers.list(
+        filters={"label": "emuvim.run=%s" % net.identity.run_id})
+    running = sorted(c.name[len("mn."):] for c in owned)
+    assert listed == running == sorted("p%d" % i for i in range(10))

@@ -28,6 +28,7 @@ from emuvim.dcemulator.links import (EmuIntf, EmuLink, NetemUnavailable, PatchLi
 from emuvim.dcemulator.node import Datacenter, EmulatorCompute, EmulatorExtSAP
 from emuvim.dcemulator.ownership import RunIdentity, RunRecord
 from emuvim.dcemulator.resourcemodel import ResourceModelRegistrar
+from emuvim.dcemulator.monitoring import Monitoring
 from emuvim.dcemulator.sdn import ChainingMixin
 from emuvim.dcemulator.switch import (EmuSwitch, choose_datapath, choose_port_type,
                                      delete_bridges, list_bridges, start_switches)
@@ -69,11 +70,10 @@ class DCNetwork(ChainingMixin, Mininet):
         self.dcs = {}
         self.deployed_nsds, self.deployed_elines, self.deployed_elans = [], [], []
         self._init_chaining()
+        self.monitoring = Monitoring(self)
         self.enable_learning = enable_learning
         self.monitor_agent = None
-        if monitor:
-            log.warning("DCNetwork(monitor=True): flow/port monitoring is not available in "
-                        "this version; continuing without it")
+        # monitor=True (vim-emu) needs nothing: metrics are read at scrape time.
         self.cpu_period = CPU_PERIOD
         self.rm_registrar = ResourceModelRegistrar(dc_emulation_max_cpu, dc_emulation_max_mem)
         self.DCNetwork_graph = nx.MultiDiGraph()
@@ -209,6 +209,7 @@ class DCNetwork(ChainingMixin, Mininet):
             if node is None:
                 raise LookupError("no node named %s" % label)
             self._forget_flows_of(label)
+            self.monitoring.forget_vnf(label)
             for link in [l for l in self.links if node in (l.intf1.node, l.intf2.node)]:
                 # Explicitly: namespace teardown after `docker rm` is asynchronous
                 # and would leave the switch-side veth around for a while.

@@ -12,7 +12,8 @@ import re
 
 import networkx as nx
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.concurrency import run_in_threadpool
 
 from emuvim.dcemulator.chaining import ChainError, ChainExists
@@ -239,6 +240,56 @@ def build_app(endpoint):
                  for a, b in nx.Graph(graph).edges()]
         return {"nodes": [{"name": n, "group": graph.nodes[n].get("type", "switch")}
                           for n in names], "links": links}
+
+    # -- monitoring -------------------------------------------------------------------
+
+    @app.get("/metrics", summary="Prometheus metrics of the emulation (text format)")
+    def metrics():
+        return Response(generate_latest(endpoint.metrics_registry()),
+                        media_type=CONTENT_TYPE_LATEST)
+
+    async def monitor_params(request):
+        params = dict(request.query_params)
+        params.update(await read_json(request))
+        if not params.get("vnf_name"):
+            raise ApiError(400, "vnf_name is required")
+        name, _, intf = params["vnf_name"].partition(":")
+        return name, params.get("vnf_interface") or intf or None, params
+
+    def cookie_of(params, required):
+        try:
+            return int(params.get("cookie") or (None if required else 0))
+        except (TypeError, ValueError) as err:
+            raise ApiError(400, "cookie must be a number") from err
+
+    @app.put("/restapi/monitor/interface", summary="export a VNF interface's counters",
+             description="Query/body: vnf_name (vnf[:intf]), vnf_interface, metric; with "
+                         "cookie: the flow counters of that cookie instead")
+    async def monitor_interface(request: Request):
+        name, intf, params = await monitor_params(request)
+        monitoring = network().monitoring
+        if params.get("cookie"):
+            return monitoring.start_flow(name, intf, cookie_of(params, True))
+        return await run_in_threadpool(monitoring.start_interface, name, intf)
+
+    @app.delete("/restapi/monitor/interface", summary="stop exporting interface counters")
+    async def unmonitor_interface(request: Request):
+        name, intf, params = await monitor_params(request)
+        monitoring = network().monitoring
+        if params.get("cookie"):
+            return monitoring.stop_flow(name, intf, cookie_of(params, True))
+        return monitoring.stop_interface(name, intf)
+
+    @app.put("/restapi/monitor/flow", summary="export the counters of a cookie's chains")
+    async def monitor_flow(request: Request):
+        name, intf, params = await monitor_params(request)
+        return await run_in_threadpool(network().monitoring.start_flow, name, intf,
+                                       cookie_of(params, False))
+
+    @app.delete("/restapi/monitor/flow", summary="stop exporting a cookie's counters")
+    async def unmonitor_flow(request: Request):
+        name, intf, params = await monitor_params(request)
+        return network().monitoring.stop_flow(name, intf, cookie_of(params, False))
 
     return app
 

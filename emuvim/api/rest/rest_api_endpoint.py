@@ -14,6 +14,7 @@ class RestApiEndpoint:
         self.port = port
         self.dcs = {}
         self.net = None
+        self._registry = None
         self._server = None
         if DCnetwork is not None:
             self.connectDCNetwork(DCnetwork)
@@ -23,6 +24,16 @@ class RestApiEndpoint:
 
     def connectDCNetwork(self, net):
         self.net = net
+        self._registry = None
+
+    def metrics_registry(self):
+        """This endpoint's own Prometheus registry (no process-global state)."""
+        if self._registry is None:
+            from prometheus_client import CollectorRegistry
+            self._registry = CollectorRegistry(auto_describe=True)
+            if self.net is not None:
+                self._registry.register(self.net.monitoring)
+        return self._registry
 
     def start(self):
         self._server = ThreadedServer(build_app(self), self.ip, self.port)

@@ -1,0 +1,93 @@
+"""Prometheus metrics of a running emulation, read as a scraper would."""
+
+import pytest
+import requests
+from mininet.node import RemoteController
+from prometheus_client.parser import text_string_to_metric_families
+
+from emuvim.api.rest.rest_api_endpoint import RestApiEndpoint
+
+from helpers import ping_ok, reachable
+
+
+@pytest.fixture
+def api(make_net):
+    net = make_net(controller=RemoteController, enable_learning=False)
+    endpoint = RestApiEndpoint("127.0.0.1", 0, DCnetwork=net)
+    for label in ("datacenter0", "datacenter1"):
+        endpoint.connectDatacenter(net.addDatacenter(label))
+    net.addLink("datacenter0", "datacenter1")
+    net.start()
+    endpoint.start()
+    yield net, endpoint.url
+    endpoint.stop()
+
+
+def scrape(url):
+    reply = requests.get(url + "/metrics")
+    assert reply.status_code == 200
+    assert reply.headers["content-type"].startswith("text/plain")
+    samples = {}
+    for family in text_string_to_metric_families(reply.text):
+        for sample in family.samples:
+            key = (sample.name, tuple(sorted(sample.labels.items())))
+            samples[key] = sample.value
+    return samples
+
+
+def value(samples, name, **labels):
+    return samples.get((name, tuple(sorted(labels.items()))))
+
+
+def test_metrics_follow_the_emulation(api):
+    net, url = api
+    for dc, name, ip in (("datacenter0", "vnf1", "10.0.10.1/24"),
+                         ("datacenter1", "vnf2", "10.0.10.2/24")):
+        requests.put("%s/restapi/compute/%s/%s" % (url, dc, name),
+                     json={"network": "(id=emu0,ip=%s)" % ip}).raise_for_status()
+    requests.put(url + "/restapi/network", json={
+        "vnf_src_name": "vnf1", "vnf_dst_name": "vnf2", "bidirectional": True,
+        "cookie": 10}).raise_for_status()
+    assert requests.put(url + "/restapi/monitor/interface",
+                        params={"vnf_name": "vnf1:emu0"}).status_code == 200
+    assert requests.put(url + "/restapi/monitor/flow",
+                        params={"vnf_name": "vnf1", "cookie": "10"}).status_code == 200
+    vnf1 = net.getNodeByName("vnf1")
+    assert reachable(vnf1, "10.0.10.2") and ping_ok(vnf1, "10.0.10.2", count=5)
+
+    samples = scrape(url)
+    assert value(samples, "emuvim_datacenters") == 2
+    assert value(samples, "emuvim_containers", datacenter="datacenter0") == 1
+    assert value(samples, "emuvim_vnf_cpu_seconds_total", vnf_name="vnf1",
+                 datacenter="datacenter0") > 0
+    assert value(samples, "emuvim_vnf_memory_bytes", vnf_name="vnf2",
+                 datacenter="datacenter1") > 0
+    intf = dict(vnf_name="vnf1", vnf_interface="emu0", datacenter="datacenter0")
+    assert value(samples, "emuvim_vnf_interface_tx_packets_total", **intf) >= 5
+    assert value(samples, "emuvim_vnf_interface_rx_packets_total", **intf) >= 5
+    flow = dict(cookie="10", vnf_name="vnf1", vnf_interface="emu0")
+    assert value(samples, "emuvim_flow_packets_total", **flow) >= 10  # both directions
+
+    assert requests.delete(url + "/restapi/monitor/interface",
+                           params={"vnf_name": "vnf1"}).status_code == 200
+    assert requests.delete(url + "/restapi/monitor/flow",
+                           params={"vnf_name": "vnf1", "cookie": "10"}).status_code == 200
+    samples = scrape(url)
+    assert value(samples, "emuvim_vnf_interface_tx_packets_total", **intf) is None
+    assert value(samples, "emuvim_flow_packets_total", **flow) is None
+    requests.delete(url + "/restapi/compute/datacenter1/vnf2").raise_for_status()
+    assert value(scrape(url), "emuvim_containers", datacenter="datacenter1") == 0
+
+
+@pytest.mark.parametrize("method,path,params,status", [
+    ("put", "/restapi/monitor/interface", {}, 400),
+    ("put", "/restapi/monitor/interface", {"vnf_name": "ghost"}, 404),
+    ("delete", "/restapi/monitor/interface", {"vnf_name": "ghost"}, 404),
+    ("put", "/restapi/monitor/flow", {"vnf_name": "ghost", "cookie": "1"}, 404),
+    ("put", "/restapi/monitor/flow", {"vnf_name": "ghost", "cookie": "x"}, 400),
+])
+def test_monitor_mistakes(api, method, path, params, status):
+    _, url = api
+    reply = getattr(requests, method)(url + path, params=params)
+    assert reply.status_code == status, reply.text
+    assert "error" in reply.json()

@@ -1,6 +1,6 @@
 """The `vim-emu` command line.
 
-REST groups (compute, datacenter, network) talk to a running
+REST groups (compute, datacenter, network, monitor) talk to a running
 emulator over HTTP only.  The local groups `images` and `clean` manage this
 machine (image builds, leftovers of crashed runs) and need no emulator.
 """
@@ -44,7 +44,7 @@ def main(argv=None):
     if args.group is None:
         parser.print_help()
         return 0
-    if args.group in ("compute", "datacenter", "network"):
+    if args.group in ("compute", "datacenter", "network", "monitor"):
         return rest.run(args)
     from emuvim import admin
     if args.group == "images":

@@ -1,7 +1,8 @@
-"""`vim-emu compute|datacenter|network`: a client of the REST API (HTTP only).
+"""`vim-emu compute|datacenter|network|monitor`: a client of the REST API (HTTP only).
 
 Same commands and options as vim-emu's CLI, with its bugs fixed: `-c/--dcmd`
-reaches the server, `network add` without `-b` is one-way.  Errors print one
+reaches the server, `network add` without `-b` is one-way, `monitor stop_*`
+really stops.  Errors print one
 line and exit non-zero; `--json` prints machine-readable output.
 """
 
@@ -58,6 +59,21 @@ def add_parsers(groups):
         chain.add_argument("-b", "--bidirectional", action="store_true")
         chain.add_argument("-c", "--cookie", default="10")
         chain.add_argument("-d", "--datacenter", help="ignored (vim-emu compatibility)")
+
+    _add_monitor_parsers(groups)
+
+
+def _add_monitor_parsers(groups):
+    monitor = _group(groups, "monitor", "export interface or flow counters to /metrics")
+    commands = monitor.add_subparsers(dest="command", required=True)
+    for name in ("setup_metric", "stop_metric", "setup_flow", "stop_flow"):
+        parser = _command(commands, name, name.replace("_", " "))
+        parser.add_argument("-vnf", "--vnf_name", required=True, help="vnf[:interface]")
+        parser.add_argument("-m", "--metric", default="tx_packets",
+                            help="accepted for vim-emu compatibility: all four "
+                                 "rx/tx packet/byte series are exported")
+        if name.endswith("flow"):
+            parser.add_argument("-c", "--cookie", required=True)
 
 
 def _group(groups, name, help_text):
@@ -195,9 +211,23 @@ def network_remove(endpoint, args):
     _print(args, _call("DELETE", endpoint + "/restapi/network", json=_chain_params(args)))
 
 
+def _monitor(method, path):
+    def handler(endpoint, args):
+        params = {"vnf_name": args.vnf_name, "metric": args.metric}
+        if getattr(args, "cookie", None) is not None:
+            params["cookie"] = args.cookie
+        _print(args, _call(method, endpoint + path, params=params))
+    return handler
+
+
 HANDLERS = {
     ("compute", "start"): compute_start, ("compute", "stop"): compute_stop,
     ("compute", "list"): compute_list, ("compute", "status"): compute_status,
     ("datacenter", "list"): datacenter_list, ("datacenter", "status"): datacenter_status,
     ("network", "add"): network_add, ("network", "remove"): network_remove,
+    # vim-emu sent PUT for the stop commands too, restarting instead of stopping.
+    ("monitor", "setup_metric"): _monitor("PUT", "/restapi/monitor/interface"),
+    ("monitor", "stop_metric"): _monitor("DELETE", "/restapi/monitor/interface"),
+    ("monitor", "setup_flow"): _monitor("PUT", "/restapi/monitor/flow"),
+    ("monitor", "stop_flow"): _monitor("DELETE", "/restapi/monitor/flow"),
 }

@@ -95,3 +95,18 @@ def test_unreachable_endpoint():
     out = subprocess.run([VIM_EMU, "datacenter", "list", "-e", "http://127.0.0.1:9"],
                          capture_output=True, text=True)
     assert out.returncode == 1 and out.stderr.startswith("error: cannot reach")
+
+
+def test_monitor_commands_start_and_really_stop(emulation):
+    net, url = emulation
+    cli(url, "compute", "start", "-d", "datacenter0", "-n", "vnf1")
+    assert cli(url, "monitor", "setup_metric", "-vnf", "vnf1:emu0").returncode == 0
+    assert net.monitoring._interfaces == {("vnf1", "emu0")}
+    stopped = cli(url, "monitor", "stop_metric", "-vnf", "vnf1:emu0")
+    assert stopped.returncode == 0 and "Stopped" in stopped.stdout
+    assert net.monitoring._interfaces == set()
+    assert cli(url, "monitor", "setup_flow", "-vnf", "vnf1", "-c", "7").returncode == 0
+    assert cli(url, "monitor", "stop_flow", "-vnf", "vnf1", "-c", "7").returncode == 0
+    assert net.monitoring._flows == set()
+    again = cli(url, "monitor", "stop_flow", "-vnf", "vnf1", "-c", "7")
+    assert again.returncode == 1 and "404" in again.stderr

@@ -23,6 +23,6 @@ setup(
         "prometheus-client>=0.16",
         "rich>=13",
     ],
-    extras_require={"test": ["pytest>=7", "pytest-timeout>=2"]},
+    extras_require={"test": ["pytest>=7", "pytest-timeout>=2", "schemathesis>=4"]},
     entry_points={"console_scripts": ["vim-emu=emuvim.cli.main:main"]},
 )

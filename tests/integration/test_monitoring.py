@@ -91,3 +91,45 @@ def test_monitor_mistakes(api, method, path, params, status):
     reply = getattr(requests, method)(url + path, params=params)
     assert reply.status_code == status, reply.text
     assert "error" in reply.json()
+
+
+def test_real_prometheus_scrapes_the_endpoint(api, tmp_path):
+    import shutil
+    import socket
+    import subprocess
+    import time
+    if shutil.which("prometheus") is None:
+        pytest.skip("Debian's prometheus package is not installed (./run installs it)")
+    net, url = api
+    requests.put(url + "/restapi/compute/datacenter0/vnf1",
+                 json={"image": "emuvim/busybox:latest"}).raise_for_status()
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        prom_port = sock.getsockname()[1]
+    config = tmp_path / "prometheus.yml"
+    config.write_text("global: {scrape_interval: 1s}\n"
+                      "scrape_configs:\n"
+                      "  - job_name: emuvim\n"
+                      "    static_configs: [{targets: ['%s']}]\n" % url.split("//")[1])
+    prom = subprocess.Popen(["prometheus", "--config.file=%s" % config,
+                             "--storage.tsdb.path=%s" % (tmp_path / "data"),
+                             "--web.listen-address=127.0.0.1:%d" % prom_port],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        query = "http://127.0.0.1:%d/api/v1/query" % prom_port
+        result, deadline = [], time.monotonic() + 60
+        while not result and time.monotonic() < deadline:
+            try:
+                reply = requests.get(query, params={"query": "emuvim_containers"}, timeout=5)
+                result = reply.json()["data"]["result"] if reply.status_code == 200 else []
+            except (requests.RequestException, ValueError, KeyError):
+                result = []
+            if not result:
+                time.sleep(0.5)
+        by_dc = {r["metric"]["datacenter"]: float(r["value"][1]) for r in result}
+        assert by_dc == {"datacenter0": 1.0, "datacenter1": 0.0}
+        cpu = requests.get(query, params={"query": "emuvim_vnf_cpu_seconds_total"}).json()
+        assert [r["metric"]["vnf_name"] for r in cpu["data"]["result"]] == ["vnf1"]
+    finally:
+        prom.terminate()
+        prom.wait(timeout=30)

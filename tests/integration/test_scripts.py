@@ -29,3 +29,9 @@ def test_topology_scripts_ping_end_to_end(script, args):
     out = run_script(script, "--no-cli", *args)
     assert out.returncode == 0, out.stdout + out.stderr
     assert " 0% packet loss" in out.stdout
+
+
+def test_single_dc_topology_serves_the_rest_api():
+    out = run_script("default_single_dc_topology.py", "--no-cli", "--rest-port", "0")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "REST API on http://127.0.0.1:" in out.stdout

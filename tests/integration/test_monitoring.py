@@ -133,3 +133,30 @@ def test_real_prometheus_scrapes_the_endpoint(api, tmp_path):
     finally:
         prom.terminate()
         prom.wait(timeout=30)
+
+
+def test_link_monitor(api):
+    net, url = api
+    for dc, name, ip in (("datacenter0", "vnf1", "10.0.10.1/24"),
+                         ("datacenter1", "vnf2", "10.0.10.2/24")):
+        requests.put("%s/restapi/compute/%s/%s" % (url, dc, name),
+                     json={"network": "(id=emu0,ip=%s)" % ip}).raise_for_status()
+    chain = {"vnf_src_name": "vnf1", "vnf_dst_name": "vnf2", "bidirectional": True,
+             "cookie": 10}
+    requests.put(url + "/restapi/network", json=chain).raise_for_status()
+    watch = {"vnf_src_name": "vnf1", "vnf_dst_name": "vnf2", "monitor_placement": "tx",
+             "cookie": 55, "metric": "tx_packets"}
+    reply = requests.put(url + "/restapi/monitor/link", json=watch)
+    assert reply.status_code == 200, reply.text
+    assert "monitor tx" in reply.json() and "Started monitoring" in reply.json()
+    vnf1 = net.getNodeByName("vnf1")
+    assert reachable(vnf1, "10.0.10.2") and ping_ok(vnf1, "10.0.10.2", count=3)
+    flow = dict(cookie="55", vnf_name="vnf1", vnf_interface="emu0")
+    assert value(scrape(url), "emuvim_flow_packets_total", **flow) >= 3
+    assert requests.delete(url + "/restapi/monitor/link", json=watch).status_code == 200
+    assert value(scrape(url), "emuvim_flow_packets_total", **flow) is None
+    assert len(net.listChains()) == 2  # the chain itself stays
+    for bad, status in ((dict(watch, monitor_placement="middle"), 400),
+                        (dict(watch, cookie=0), 400),
+                        (dict(watch, vnf_src_name="ghost"), 404)):
+        assert requests.put(url + "/restapi/monitor/link", json=bad).status_code == status

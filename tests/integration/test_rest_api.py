@@ -127,6 +127,8 @@ def test_resource_update(api):
     ("put", "/restapi/network", {"params": {"vnf_src_name": "x", "vnf_dst_name": "y",
                                             "evil": "1"}}, 400, "unknown parameters"),
     ("get", "/restapi/datacenter/nope", {}, 404, "unknown datacenter"),
+    ("get", "/restapi/compute/nope", {}, 404, "unknown datacenter"),
+    ("put", "/restapi/compute/resources/datacenter0/ghost", {}, 404, "no compute"),
 ])
 def test_client_mistakes_get_clear_4xx(api, method, path, kwargs, status, fragment):
     net, url = api
@@ -175,7 +177,9 @@ def test_openapi_documents_every_path(api):
                  "/restapi/compute/{dc_label}/{compute_name}",
                  "/restapi/compute/resources/{dc_label}/{compute_name}",
                  "/restapi/datacenter", "/restapi/datacenter/{dc_label}",
-                 "/restapi/network", "/restapi/network/d3jsgraph"):
+                 "/restapi/network", "/restapi/network/d3jsgraph", "/metrics",
+                 "/restapi/monitor/interface", "/restapi/monitor/flow",
+                 "/restapi/monitor/link"):
         assert path in paths, path
 
 

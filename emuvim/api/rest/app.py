@@ -291,6 +291,43 @@ def build_app(endpoint):
         name, intf, params = await monitor_params(request)
         return network().monitoring.stop_flow(name, intf, cookie_of(params, False))
 
+    async def monitor_link(request, cmd):
+        params = dict(request.query_params)
+        params.update(await read_json(request))
+        metric = params.pop("metric", None)
+        if params.get("monitor_placement") not in ("tx", "rx"):
+            raise ApiError(400, "monitor_placement must be 'tx' or 'rx'")
+        if not str(params.get("cookie") or "").isdigit() or int(params["cookie"]) <= 0:
+            raise ApiError(400, "cookie must be a positive number")
+        params["monitor"] = True
+        for key in ("vnf_src_name", "vnf_dst_name"):
+            if not params.get(key):
+                raise ApiError(400, "%s is required" % key)
+        unknown = set(params) - set(CHAIN_FIELDS)
+        if unknown:
+            raise ApiError(400, "unknown parameters: %s" % ", ".join(sorted(unknown)))
+        net = network()
+        src, intf = params["vnf_src_name"], params.get("vnf_src_interface")
+        chained = await run_in_threadpool(
+            net.setChain, params.pop("vnf_src_name"), params.pop("vnf_dst_name"),
+            params.pop("vnf_src_interface", None), params.pop("vnf_dst_interface", None),
+            cmd=cmd, **params)
+        flows = (net.monitoring.start_flow if cmd == "add-flow" else
+                 net.monitoring.stop_flow)(src, intf, int(params["cookie"]))
+        log.debug("monitor link %s (metric %s)", cmd, metric)
+        return "%s %s" % (chained, flows)
+
+    @app.put("/restapi/monitor/link", summary="count a chain's traffic at one end",
+             description="Fields as /restapi/network plus metric; monitor_placement ('tx' "
+                         "or 'rx') and a positive cookie are required. Exports "
+                         "emuvim_flow_*_total for the cookie.")
+    async def add_link_monitor(request: Request):
+        return await monitor_link(request, "add-flow")
+
+    @app.delete("/restapi/monitor/link", summary="stop counting a chain's traffic")
+    async def delete_link_monitor(request: Request):
+        return await monitor_link(request, "del-flows")
+
     return app
 
 

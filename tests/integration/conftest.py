@@ -5,6 +5,9 @@ import subprocess
 
 import pytest
 
+from mininet.node import RemoteController
+
+from emuvim.api.rest.rest_api_endpoint import RestApiEndpoint
 from emuvim.dcemulator import cleanup
 from emuvim.dcemulator.images import BASE_IMAGE, BUSYBOX_IMAGE, image_exists
 from emuvim.dcemulator.net import DCNetwork
@@ -89,3 +92,20 @@ def two_pops(make_net):
     net.addLink(dc1, dc2)
     net.start()
     return net, dc1, dc2
+
+
+@pytest.fixture
+def api(make_net):
+    """Two linked PoPs (datacenter0, datacenter1) behind a REST API endpoint.
+
+    The controller forwards only installed chains.  Yields (net, base URL).
+    """
+    net = make_net(controller=RemoteController, enable_learning=False)
+    endpoint = RestApiEndpoint("127.0.0.1", 0, DCnetwork=net)
+    for label in ("datacenter0", "datacenter1"):
+        endpoint.connectDatacenter(net.addDatacenter(label))
+    net.addLink("datacenter0", "datacenter1")
+    net.start()
+    endpoint.start()
+    yield net, endpoint.url
+    endpoint.stop()

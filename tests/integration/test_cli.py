@@ -7,26 +7,10 @@ import subprocess
 import sys
 
 import pytest
-from mininet.node import RemoteController
-
-from emuvim.api.rest.rest_api_endpoint import RestApiEndpoint
 
 from helpers import containers_of, ping_fails, ping_ok, reachable
 
 VIM_EMU = os.path.join(os.path.dirname(sys.executable), "vim-emu")
-
-
-@pytest.fixture
-def emulation(make_net):
-    net = make_net(controller=RemoteController, enable_learning=False)
-    endpoint = RestApiEndpoint("127.0.0.1", 0, DCnetwork=net)
-    for label in ("datacenter0", "datacenter1"):
-        endpoint.connectDatacenter(net.addDatacenter(label))
-    net.addLink("datacenter0", "datacenter1")
-    net.start()
-    endpoint.start()
-    yield net, endpoint.url
-    endpoint.stop()
 
 
 def cli(url, *args):
@@ -34,8 +18,8 @@ def cli(url, *args):
                           text=True, timeout=120)
 
 
-def test_user_session(emulation):
-    net, url = emulation
+def test_user_session(api):
+    net, url = api
     for dc, name, ip in (("datacenter0", "vnf1", "10.0.10.1/24"),
                          ("datacenter1", "vnf2", "10.0.10.2/24"),
                          ("datacenter1", "vnf3", "10.0.10.3/24")):
@@ -71,8 +55,8 @@ def test_user_session(emulation):
     assert len(containers_of(net.identity.run_id)) == 2
 
 
-def test_dcmd_reaches_the_server(emulation):
-    net, url = emulation
+def test_dcmd_reaches_the_server(api):
+    net, url = api
     out = cli(url, "compute", "start", "-d", "datacenter0", "-n", "sleeper", "-i",
               "emuvim/busybox:latest", "-c", "sleep 4321")
     assert out.returncode == 0, out.stderr
@@ -84,8 +68,8 @@ def test_dcmd_reaches_the_server(emulation):
     (["compute", "status", "-d", "datacenter0", "-n", "ghost"], "no compute"),
     (["network", "add", "-src", "ghost", "-dst", "ghost2"], "unknown VNF"),
 ])
-def test_refusals_are_one_line_and_non_zero(emulation, args, fragment):
-    _, url = emulation
+def test_refusals_are_one_line_and_non_zero(api, args, fragment):
+    _, url = api
     out = cli(url, *args)
     assert out.returncode != 0
     assert fragment in out.stderr and len(out.stderr.strip().splitlines()) == 1
@@ -97,8 +81,8 @@ def test_unreachable_endpoint():
     assert out.returncode == 1 and out.stderr.startswith("error: cannot reach")
 
 
-def test_monitor_commands_start_and_really_stop(emulation):
-    net, url = emulation
+def test_monitor_commands_start_and_really_stop(api):
+    net, url = api
     cli(url, "compute", "start", "-d", "datacenter0", "-n", "vnf1")
     assert cli(url, "monitor", "setup_metric", "-vnf", "vnf1:emu0").returncode == 0
     assert net.monitoring._interfaces == {("vnf1", "emu0")}

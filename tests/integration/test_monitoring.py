@@ -2,25 +2,9 @@
 
 import pytest
 import requests
-from mininet.node import RemoteController
 from prometheus_client.parser import text_string_to_metric_families
 
-from emuvim.api.rest.rest_api_endpoint import RestApiEndpoint
-
 from helpers import ping_ok, reachable
-
-
-@pytest.fixture
-def api(make_net):
-    net = make_net(controller=RemoteController, enable_learning=False)
-    endpoint = RestApiEndpoint("127.0.0.1", 0, DCnetwork=net)
-    for label in ("datacenter0", "datacenter1"):
-        endpoint.connectDatacenter(net.addDatacenter(label))
-    net.addLink("datacenter0", "datacenter1")
-    net.start()
-    endpoint.start()
-    yield net, endpoint.url
-    endpoint.stop()
 
 
 def scrape(url):

@@ -5,25 +5,10 @@ from concurrent.futures import ThreadPoolExecutor
 import docker
 import pytest
 import requests
-from mininet.node import RemoteController
 
 from emuvim.api.rest.rest_api_endpoint import RestApiEndpoint
 
 from helpers import containers_of, ping_fails, ping_ok, reachable
-
-
-@pytest.fixture
-def api(make_net):
-    net = make_net(controller=RemoteController, enable_learning=False)
-    endpoint = RestApiEndpoint("127.0.0.1", 0)
-    endpoint.connectDCNetwork(net)
-    for label in ("datacenter0", "datacenter1"):
-        endpoint.connectDatacenter(net.addDatacenter(label))
-    net.addLink("datacenter0", "datacenter1")
-    net.start()
-    endpoint.start()
-    yield net, endpoint.url
-    endpoint.stop()
 
 
 def put_compute(url, dc, name, **body):

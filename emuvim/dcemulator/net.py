@@ -147,7 +147,8 @@ class DCNetwork(ChainingMixin, Mininet):
 
     # -- switches -----------------------------------------------------------------
 
-    def addSwitch(self, name, add_to_graph=True, **params):
+    def addSwitch(self, name, add_to_graph=True, controlled=True, **params):
+        """A switch; controlled=False keeps it away from the controller (ext SAPs)."""
         with self._lock:
             self._check_free_name(name)
             params.setdefault("failMode", self.controller_backend.fail_mode)
@@ -156,10 +157,12 @@ class DCNetwork(ChainingMixin, Mininet):
             params.setdefault("external_ids", self.identity.ovs_external_ids())
             params.setdefault("dpid", self._default_dpid(name))
             switch = Mininet.addSwitch(self, name, **params)
+            switch.controlled = controlled
             if self.started:
                 try:
-                    switch.start(self.controller_backend.targets())
-                    self.controller_backend.wait_switches([switch])
+                    switch.start(self.controller_backend.targets() if controlled else [])
+                    if controlled:
+                        self.controller_backend.wait_switches([switch])
                 except BaseException:
                     self.switches.remove(switch)
                     del self.nameToNode[name]
@@ -234,7 +237,8 @@ class DCNetwork(ChainingMixin, Mininet):
 
     def addExtSAP(self, sap_name, sap_ip, **params):
         """A host-side access point: an OVS bridge whose own port has `sap_ip`."""
-        switch = self.addSwitch(sap_name, add_to_graph=False, failMode="standalone",
+        switch = self.addSwitch(sap_name, add_to_graph=False, controlled=False,
+                                failMode="standalone",
                                 dpid="%016x" % (EXTSAPDPID_BASE + len(self.switches) + 1))
         self.DCNetwork_graph.add_node(sap_name, type=params.get("type", "sap_ext"))
         sap = EmulatorExtSAP(sap_name, switch, sap_ip)
@@ -401,9 +405,9 @@ class DCNetwork(ChainingMixin, Mininet):
         self.controller_backend.start(self.record)
         targets = self.controller_backend.targets()
         pending = [s for s in self.switches if not s.started]
-        controlled = [s for s in pending if not hasattr(s, "ext_sap")]
+        controlled = [s for s in pending if getattr(s, "controlled", True)]
         start_switches(controlled, targets)
-        start_switches([s for s in pending if hasattr(s, "ext_sap")], [])
+        start_switches([s for s in pending if s not in controlled], [])
         self.controller_backend.wait_switches(controlled)
         self.controller_backend.watch(self._reinstall_flows)
         for switch in self.switches:

@@ -142,3 +142,21 @@ def test_unshaped_switch_links_are_patch_ports(make_net, patch_links):
     assert tcp_mbit_s(a, b, b.IP()) > 50
     net.removeLink(link=plain)
     assert ping_fails(a, b.IP())
+
+
+def test_external_sap_added_while_running_stays_off_the_controller(make_net):
+    import subprocess
+    from mininet.node import RemoteController
+    net = make_net(controller=RemoteController, enable_learning=True)
+    dc = net.addDatacenter("dc1")
+    net.start()
+    dc.startCompute("vnf1", network=[{"id": "emu0", "ip": "10.67.0.2/24"}])
+    dc.attachExternalSAP("sap2", "10.67.0.0/24")
+    controller = subprocess.run(["ovs-vsctl", "get-controller", "sap2"], capture_output=True,
+                                text=True).stdout.strip()
+    flows = subprocess.run(["ovs-ofctl", "-O", "OpenFlow13", "dump-flows", "sap2"],
+                           capture_output=True, text=True).stdout
+    assert controller == "" and "cookie=0x656d7576" not in flows
+    host_ping = subprocess.run(["ping", "-c", "2", "-W", "1", "10.67.0.2"],
+                               capture_output=True, text=True)
+    assert host_ping.returncode == 0, host_ping.stdout

@@ -199,12 +199,18 @@ class ChainingMixin:
         if chain in self.installed_chains:
             self.installed_chains.remove(chain)
 
-    def _delete_chains(self, src, src_intf, dst, dst_intf, options):
+    def _chains_between(self, src, src_intf, dst, dst_intf):
+        """Resolved interface names and the installed chains from src to dst."""
         src_intf = self._attachment(src, src_intf)[0]
         dst_intf = self._attachment(dst, dst_intf)[0]
-        doomed = [c for c in self.installed_chains
-                  if (c.src, c.src_intf, c.dst, c.dst_intf) == (src, src_intf, dst, dst_intf)
-                  and (not options["cookie"] or c.cookie == options["cookie"])
+        endpoints = (src, src_intf, dst, dst_intf)
+        return src_intf, dst_intf, [c for c in self.installed_chains
+                                    if (c.src, c.src_intf, c.dst, c.dst_intf) == endpoints]
+
+    def _delete_chains(self, src, src_intf, dst, dst_intf, options):
+        src_intf, dst_intf, chains = self._chains_between(src, src_intf, dst, dst_intf)
+        doomed = [c for c in chains
+                  if (not options["cookie"] or c.cookie == options["cookie"])
                   and (not options["match"] or c.match == options["match"])]
         if not doomed:
             raise LookupError("no chain from %s:%s to %s:%s%s" % (
@@ -220,11 +226,8 @@ class ChainingMixin:
             raise ChainError("monitor_placement must be 'tx' or 'rx', not %r" % (placement,))
         results = []
         for src, src_intf, dst, dst_intf, path in directions:
-            src_intf = self._attachment(src, src_intf)[0]
-            dst_intf = self._attachment(dst, dst_intf)[0]
-            chain = next((c for c in self.installed_chains
-                          if (c.src, c.src_intf, c.dst, c.dst_intf) ==
-                          (src, src_intf, dst, dst_intf)), None)
+            src_intf, dst_intf, chains = self._chains_between(src, src_intf, dst, dst_intf)
+            chain = chains[0] if chains else None
             if cmd == "del-flows":
                 doomed = [m for m in self.installed_monitors if m.chain is chain and
                           m.placement == placement and

@@ -14,7 +14,7 @@ import re
 from mininet.node import OVSSwitch
 
 from emuvim.dcemulator import system
-from emuvim.dcemulator.links import PatchIntf, check_intf_name
+from emuvim.dcemulator.links import PatchIntf, check_intf_name, needs_shaping
 
 log = logging.getLogger(__name__)
 
@@ -242,8 +242,7 @@ class EmuSwitch(OVSSwitch):
         """AF_XDP for unshaped veth ports only: its transmit path bypasses tc qdiscs."""
         if isinstance(intf, PatchIntf):
             return False
-        shaping = getattr(intf, "shaping", {}) or {}
-        return self.port_type != "system" and not any(v is not None for v in shaping.values())
+        return self.port_type != "system" and not needs_shaping(getattr(intf, "shaping", {}))
 
     def fall_back_to_plain_ports(self, intfs):
         """Ports OVS could not open as AF_XDP become plain ports."""

@@ -7,7 +7,6 @@ each with {"error": "..."}.  Every response carries
 """
 
 import json
-import logging
 import re
 
 import networkx as nx
@@ -21,7 +20,6 @@ from emuvim.dcemulator.docker_host import ImageNotFound
 from emuvim.dcemulator.links import NetemUnavailable
 from emuvim.dcemulator.system import AlreadyExists
 
-log = logging.getLogger(__name__)
 
 NETWORK_ITEM = re.compile(r"\(([^()]*)\)")
 CHAIN_FIELDS = ("vnf_src_name", "vnf_dst_name", "vnf_src_interface", "vnf_dst_interface",
@@ -207,19 +205,28 @@ def build_app(endpoint):
 
     # -- network --------------------------------------------------------------------
 
-    async def chain(request, cmd):
+    async def request_params(request):
+        """Query parameters and JSON body fields together (vim-emu accepts both)."""
         params = dict(request.query_params)
         params.update(await read_json(request))
+        return params
+
+    async def set_chain(params, cmd):
+        """Validate chain fields and call setChain in the threadpool."""
         unknown = set(params) - set(CHAIN_FIELDS)
         if unknown:
             raise ApiError(400, "unknown parameters: %s" % ", ".join(sorted(unknown)))
         for key in ("vnf_src_name", "vnf_dst_name"):
             if not params.get(key):
                 raise ApiError(400, "%s is required" % key)
+        params = dict(params)
         src, dst = params.pop("vnf_src_name"), params.pop("vnf_dst_name")
         return await run_in_threadpool(
             network().setChain, src, dst, params.pop("vnf_src_interface", None),
             params.pop("vnf_dst_interface", None), cmd=cmd, **params)
+
+    async def chain(request, cmd):
+        return await set_chain(await request_params(request), cmd)
 
     @app.put("/restapi/network", summary="install a chain (setChain add-flow)",
              description="Fields (JSON body or query): " + ", ".join(CHAIN_FIELDS))
@@ -249,8 +256,7 @@ def build_app(endpoint):
                         media_type=CONTENT_TYPE_LATEST)
 
     async def monitor_params(request):
-        params = dict(request.query_params)
-        params.update(await read_json(request))
+        params = await request_params(request)
         if not params.get("vnf_name"):
             raise ApiError(400, "vnf_name is required")
         name, _, intf = params["vnf_name"].partition(":")
@@ -292,29 +298,17 @@ def build_app(endpoint):
         return network().monitoring.stop_flow(name, intf, cookie_of(params, False))
 
     async def monitor_link(request, cmd):
-        params = dict(request.query_params)
-        params.update(await read_json(request))
-        metric = params.pop("metric", None)
+        params = await request_params(request)
+        params.pop("metric", None)  # accepted: all packet/byte series are exported
         if params.get("monitor_placement") not in ("tx", "rx"):
             raise ApiError(400, "monitor_placement must be 'tx' or 'rx'")
         if not str(params.get("cookie") or "").isdigit() or int(params["cookie"]) <= 0:
             raise ApiError(400, "cookie must be a positive number")
         params["monitor"] = True
-        for key in ("vnf_src_name", "vnf_dst_name"):
-            if not params.get(key):
-                raise ApiError(400, "%s is required" % key)
-        unknown = set(params) - set(CHAIN_FIELDS)
-        if unknown:
-            raise ApiError(400, "unknown parameters: %s" % ", ".join(sorted(unknown)))
-        net = network()
-        src, intf = params["vnf_src_name"], params.get("vnf_src_interface")
-        chained = await run_in_threadpool(
-            net.setChain, params.pop("vnf_src_name"), params.pop("vnf_dst_name"),
-            params.pop("vnf_src_interface", None), params.pop("vnf_dst_interface", None),
-            cmd=cmd, **params)
-        flows = (net.monitoring.start_flow if cmd == "add-flow" else
-                 net.monitoring.stop_flow)(src, intf, int(params["cookie"]))
-        log.debug("monitor link %s (metric %s)", cmd, metric)
+        chained = await set_chain(params, cmd)
+        monitoring = network().monitoring
+        flows = (monitoring.start_flow if cmd == "add-flow" else monitoring.stop_flow)(
+            params["vnf_src_name"], params.get("vnf_src_interface"), int(params["cookie"]))
         return "%s %s" % (chained, flows)
 
     @app.put("/restapi/monitor/link", summary="count a chain's traffic at one end",

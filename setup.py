@@ -17,6 +17,7 @@ setup(
         "networkx>=3",
         "pyyaml>=6",
         "fastapi>=0.100",
+        "python-multipart>=0.0.9",
         "uvicorn>=0.20",
         "requests>=2.28",
         "httpx>=0.24",

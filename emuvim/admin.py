@@ -1,4 +1,4 @@
-"""Local administration: images and cleanup (no running emulator needed)."""
+"""Local administration: images, packages and cleanup (no running emulator needed)."""
 
 import sys
 
@@ -47,4 +47,15 @@ def clean(run_ids=None, dry_run=False, include_alive=False):
         print("left alone (owner still running): %s" % ", ".join(sorted(alive)))
     if not selected:
         print("nothing to clean")
+    return 0
+
+
+def package_pack(project, output=None):
+    from emuvim.api.tango.package import PackageError, pack_project
+    try:
+        path = pack_project(project, output)
+    except PackageError as err:
+        print("vim-emu: %s" % err, file=sys.stderr)
+        return 1
+    print(path)
     return 0

@@ -1,8 +1,9 @@
 """The `vim-emu` command line.
 
 REST groups (compute, datacenter, network, monitor) talk to a running
-emulator over HTTP only.  The local groups `images` and `clean` manage this
-machine (image builds, leftovers of crashed runs) and need no emulator.
+emulator over HTTP only.  The local groups `images`, `package` and `clean`
+work on this machine (image builds, packing .tgo files, leftovers of
+crashed runs) and need no emulator.
 """
 
 import argparse
@@ -29,6 +30,13 @@ def build_parser():
                        help="also docker-build this image directory (repeatable)")
     images_cmd.add_parser("list", help="list images built by emuvim")
 
+    package = groups.add_parser("package", help="5GTANGO packages (.tgo)")
+    package_cmd = package.add_subparsers(dest="command", required=True)
+    pack = package_cmd.add_parser("pack", help="pack a tng-sdk-project folder into a .tgo")
+    pack.add_argument("project", help="folder with project.yml and the descriptors")
+    pack.add_argument("-o", "--output", help="output file (default: "
+                                             "<vendor>.<name>.<version>.tgo here)")
+
     clean = groups.add_parser("clean", help="remove leftovers of crashed emulator runs")
     clean.add_argument("--run", action="append", dest="run_ids",
                        help="only this run id (repeatable)")
@@ -51,6 +59,8 @@ def main(argv=None):
         if args.command == "build":
             return admin.images_build(args.names, force=args.force, dirs=args.dirs)
         return admin.images_list()
+    if args.group == "package":
+        return admin.package_pack(args.project, args.output)
     if args.group == "clean":
         return admin.clean(args.run_ids, dry_run=args.dry_run,
                            include_alive=args.include_alive)

@@ -118,8 +118,9 @@ def port_mapping(ports=None, port_bindings=None):
     """vim-emu's ``ports`` list + ``port_bindings`` dict as the SDK's ``ports`` dict.
 
     ``ports`` items are ints or ``(port, "udp")``; ``port_bindings`` maps a
-    container port to a host port.  Exposed ports without a binding get a
-    random host port, as with ``docker run -p PORT``.
+    container port to a host port or a ``(host ip, host port)`` pair.
+    Exposed ports without a binding get a random host port, as with
+    ``docker run -p PORT``.
     """
     mapping = {}
     for item in ports or []:
@@ -127,7 +128,10 @@ def port_mapping(ports=None, port_bindings=None):
         mapping["%s/%s" % (port, proto)] = None
     for ctr_port, host_port in (port_bindings or {}).items():
         key = str(ctr_port) if "/" in str(ctr_port) else "%s/tcp" % ctr_port
-        mapping[key] = int(host_port) if host_port is not None else None
+        if isinstance(host_port, (tuple, list)):
+            mapping[key] = (str(host_port[0]), int(host_port[1]))
+        else:
+            mapping[key] = int(host_port) if host_port is not None else None
     return mapping
 
 

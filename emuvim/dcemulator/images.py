@@ -162,10 +162,17 @@ def ensure_images(names=None, force=False, progress=print, extra_dirs=()):
         BUILDERS[name](progress)
         report[name] = "built"
     for path in extra_dirs:
+        # Always handed to docker build: its layer cache makes an unchanged
+        # directory instant, and an edited one is rebuilt.
         name = "emuvim/%s:latest" % os.path.basename(os.path.normpath(path))
-        if image_exists(name) and not force:
-            report[name] = "cached"
-            continue
+        before = image_id(name)
         build_dockerfile_dir(path, progress, name)
-        report[name] = "built"
+        report[name] = "cached" if before and before == image_id(name) else "built"
     return report
+
+
+def image_id(name):
+    try:
+        return system.run(["docker", "image", "inspect", "-f", "{{.Id}}", name]).strip()
+    except system.CommandError:
+        return None

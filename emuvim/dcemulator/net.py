@@ -252,6 +252,7 @@ class DCNetwork(ChainingMixin, Mininet):
         if switch is None or not hasattr(switch, "ext_sap"):
             raise LookupError("no external SAP named %s" % sap_name)
         with self._lock:
+            self._forget_flows_of(sap_name)
             for link in [l for l in self.links if switch in (l.intf1.node, l.intf2.node)]:
                 self._delete_link(link)
             if self.DCNetwork_graph.has_node(sap_name):

@@ -3,6 +3,7 @@
 import ipaddress
 import json
 import logging
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from emuvim.dcemulator import system
@@ -32,20 +33,21 @@ class EmulatorCompute(DockerHost):
                    (self.inspect()["Config"].get("Env") or []) if "=" in item)
         return next((env[n] for n in names if env.get(n) not in (None, "", "None")), None)
 
-    def start_vnf_command(self):
+    def start_vnf_command(self, names=START_COMMAND_VARS):
         """Run the image's VIM_EMU_CMD/SON_EMU_CMD in the background, if it has one.
 
         vim-emu's convention: the command starts the VNF's software once the
-        emulator has attached the interfaces.  Returns the command or None.
+        emulator has attached the interfaces.  `names`: the variables to look
+        for, first found wins.  Returns the command or None.
         """
-        command = self._image_command(self.START_COMMAND_VARS)
+        command = self._image_command(names)
         if command:
             system.run(["docker", "exec", "-d", self.container_name, "sh", "-c", command])
         return command
 
-    def stop_vnf_command(self, timeout=10):
+    def stop_vnf_command(self, timeout=10, names=STOP_COMMAND_VARS):
         """Run VIM_EMU_CMD_STOP/SON_EMU_CMD_STOP and wait for it (at most `timeout` s)."""
-        command = self._image_command(self.STOP_COMMAND_VARS)
+        command = self._image_command(names)
         if command:
             system.run(["docker", "exec", self.container_name, "sh", "-c", command],
                        check=False, timeout=timeout)
@@ -143,6 +145,8 @@ class Datacenter:
         self.containers = {}
         self.extSAPs = {}
         self._resource_model = None
+        # Compute nodes start and stop concurrently; the models are not thread-safe.
+        self._resource_lock = threading.Lock()
 
     def __repr__(self):
         return self.label
@@ -184,8 +188,9 @@ class Datacenter:
             for nw in interfaces:
                 self.net.addLink(d, self.switch, params1=nw, intfName1=nw["id"])
             if self._resource_model is not None:
-                self._resource_model.allocate(d)
-                self._resource_model.write_allocation_log(d, self.resource_log_path)
+                with self._resource_lock:
+                    self._resource_model.allocate(d)
+                    self._resource_model.write_allocation_log(d, self.resource_log_path)
         except NotEnoughResourcesAvailable as err:
             log.warning("resource model of %s refused %s: %s", self.label, name, err)
             self.net.removeDocker(name)
@@ -211,16 +216,23 @@ class Datacenter:
             raise LookupError("Container with name %s not found." % name)
         d = self.containers[name]
         if self._resource_model is not None:
-            self._resource_model.free(d)
-            self._resource_model.write_free_log(d, self.resource_log_path)
+            with self._resource_lock:
+                self._resource_model.free(d)
+                self._resource_model.write_free_log(d, self.resource_log_path)
         self.net.removeDocker(name)
         del self.containers[name]
         return True
 
-    def attachExternalSAP(self, sap_name, sap_net, **params):
-        """An external SAP: a host-side port with an address in `sap_net`."""
+    def attachExternalSAP(self, sap_name, sap_net, sap_ip=None, **params):
+        """An external SAP: a host-side port with an address in `sap_net`.
+
+        The address is `sap_ip` (an address in sap_net) or the net's first host.
+        """
         network = ipaddress.ip_network(sap_net, strict=False)
-        sap_ip = "%s/%d" % (next(network.hosts()), network.prefixlen)
+        address = ipaddress.ip_address(sap_ip) if sap_ip else next(network.hosts())
+        if address not in network:
+            raise ValueError("SAP address %s is not in %s" % (address, network))
+        sap_ip = "%s/%d" % (address, network.prefixlen)
         sap = self.net.addExtSAP(sap_name, sap_ip, **params)
         self.net.addLink(sap, self.switch)
         sap.datacenter = self

@@ -69,9 +69,11 @@ class ChainingMixin:
     def _attachment(self, vnf_name, interface=None):
         """(interface name, switch, switch port nr, switch port name) of a VNF interface."""
         node = self.nameToNode.get(vnf_name)
-        if node is None or self._is_switch(vnf_name):
+        # An external SAP is a (standalone) switch, but chains may end there.
+        is_sap = hasattr(node, "ext_sap")
+        if node is None or (self._is_switch(vnf_name) and not is_sap):
             raise LookupError("unknown VNF %r" % (vnf_name,))
-        if interface is None:
+        if interface is None and not is_sap:
             if not node.intfList():
                 raise LookupError("VNF %s has no interfaces" % vnf_name)
             interface = node.intfList()[0].name
@@ -79,7 +81,8 @@ class ChainingMixin:
         for neighbour, edges in self.DCNetwork_graph[vnf_name].items():
             for data in edges.values():
                 known.append(data["src_port_name"])
-                if interface in (data["src_port_id"], data["src_port_name"]):
+                if interface is None or interface in (data["src_port_id"],
+                                                      data["src_port_name"]):
                     if not self._is_switch(neighbour):
                         raise ChainError("interface %s:%s is not attached to a switch" % (
                             vnf_name, interface))
@@ -260,6 +263,16 @@ class ChainingMixin:
             for chain in doomed:
                 self._remove_chain(chain)
             return len(doomed)
+
+    def unused_cookie(self, start=1):
+        """The lowest cookie >= start that no chain, E-LAN or monitor uses."""
+        with self._chain_lock:
+            owners = self.installed_chains + self.installed_lans + self.installed_monitors
+            used = {owner.cookie for owner in owners}
+            cookie = int(start)
+            while cookie in used:
+                cookie += 1
+            return cookie
 
     def listChains(self):
         with self._chain_lock:

@@ -1,0 +1,191 @@
+"""The LLCM's HTTP API (vim-emu's paths, methods and response shapes).
+
+Differences from vim-emu, all on purpose: client mistakes get 4xx with a
+JSON reason (never 500); the upload sha1 is of the content; GET
+/instantiations names each instance by its own uuid (plus service_uuid);
+"latest" means the most recently on-boarded service; uploads are size-limited
+while they stream, not after.
+"""
+
+import json
+import os
+import shutil
+import tempfile
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect
+
+from emuvim.api.tango.package import LlcmError, PackageError, sha1_of_file
+
+PACKAGES = ["/packages", "/api/v2/packages", "/api/v3/packages"]
+SERVICES = ["/services", "/api/v2/services", "/api/v3/services"]
+INSTANTIATIONS = ["/instantiations", "/api/v2/instantiations", "/api/v2/requests",
+                  "/api/v3/requests", "/api/v3/records/services"]
+LIST_HEADERS = {"Access-Control-Allow-Origin": "*",
+                "Access-Control-Allow-Methods": "GET,OPTIONS"}
+
+
+def error(status, message, **extra):
+    return JSONResponse(dict(extra, error=message), status_code=status,
+                        headers={"Access-Control-Allow-Origin": "*"})
+
+
+async def read_body_json(request):
+    """vim-emu forced JSON parsing: empty body = {}; anything but an object is a 400."""
+    raw = (await request.body()).strip()
+    if not raw:
+        return {}
+    try:
+        body = json.loads(raw)
+    except ValueError as err:
+        raise LlcmError("body is not JSON: %s" % err, 400) from err
+    if not isinstance(body, dict):
+        raise LlcmError("body must be a JSON object", 400)
+    for key, value in body.items():
+        if value is not None and not isinstance(value, str):
+            raise LlcmError("%s must be a string" % key, 400)
+    return body
+
+
+class LimitedReceive:
+    """An ASGI receive that fails once more than `limit` body bytes arrived."""
+
+    def __init__(self, receive, limit):
+        self.receive = receive
+        self.limit = limit
+        self.seen = 0
+
+    async def __call__(self):
+        message = await self.receive()
+        if message["type"] == "http.request":
+            self.seen += len(message.get("body", b""))
+            if self.seen > self.limit:
+                raise PackageError("upload larger than %d bytes" % self.limit, 413)
+        return message
+
+
+async def save_upload(request, folder, limit):
+    """The uploaded package (multipart field 'package', or the raw body) as a file."""
+    length = request.headers.get("content-length")
+    if length and length.isdigit() and int(length) > limit:
+        raise PackageError("upload of %s bytes is larger than the limit of %d" % (
+            length, limit), 413)
+    limited = Request(request.scope, LimitedReceive(request.receive, limit))
+    fd, path = tempfile.mkstemp(suffix=".tgo", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as sink:
+            if request.headers.get("content-type", "").startswith("multipart/form-data"):
+                await _copy_form_file(limited, sink)
+            else:
+                async for chunk in limited.stream():
+                    sink.write(chunk)
+        if os.path.getsize(path) == 0:
+            raise PackageError("the upload is empty; send the .tgo as multipart field "
+                               "'package' or as the request body", 400)
+        return path
+    except BaseException:
+        os.unlink(path)
+        raise
+
+
+async def _copy_form_file(request, sink):
+    try:
+        form = await request.form()
+    except (ValueError, AssertionError) as err:
+        raise PackageError("cannot parse the multipart upload: %s" % err, 400) from err
+    try:
+        upload = form.get("package")
+        if upload is None or isinstance(upload, str):
+            files = [v for _, v in form.multi_items() if not isinstance(v, str)]
+            if not files:
+                raise PackageError("the multipart upload has no file field 'package'", 400)
+            upload = files[0]
+        await run_in_threadpool(shutil.copyfileobj, upload.file, sink)
+    finally:
+        await form.close()
+
+
+def build_app(llcm, on_exit=None):
+    app = FastAPI(title="emuvim 5GTANGO LLCM", version="1.0",
+                  description="vim-emu compatible lightweight lifecycle manager")
+
+    @app.exception_handler(LlcmError)
+    async def llcm_error(_request, exc):
+        return error(exc.status, str(exc))
+
+    @app.exception_handler(ClientDisconnect)
+    async def disconnected(_request, _exc):
+        return error(400, "client disconnected during the upload")
+
+    async def upload_package(request: Request):
+        path = None
+        try:
+            path = await save_upload(request, llcm.upload_dir, llcm.options.max_upload_bytes)
+            size, sha1 = os.path.getsize(path), await run_in_threadpool(sha1_of_file, path)
+            service_uuid = await run_in_threadpool(llcm.onboard, path, size, sha1)
+        except LlcmError as err:
+            return error(err.status, str(err), service_uuid=None, size=0, sha1=None)
+        finally:
+            if path and os.path.exists(path):
+                os.unlink(path)
+        return JSONResponse({"service_uuid": service_uuid, "size": size, "sha1": sha1,
+                             "error": None}, status_code=201)
+
+    def list_packages():
+        return JSONResponse([s.package_summary() for s in list(llcm.services.values())],
+                            headers=LIST_HEADERS)
+
+    def list_services():
+        return JSONResponse([s.service_summary() for s in list(llcm.services.values())],
+                            headers=LIST_HEADERS)
+
+    async def instantiate(request: Request):
+        body = await read_body_json(request)
+        instance_uuid = await run_in_threadpool(
+            llcm.instantiate, body.get("service_uuid"), body.get("service_name"))
+        return JSONResponse({"service_instance_uuid": instance_uuid, "id": instance_uuid},
+                            status_code=201)
+
+    def list_instances():
+        return JSONResponse(llcm.list_instances(), headers=LIST_HEADERS)
+
+    async def terminate(request: Request):
+        body = await read_body_json(request)
+        await run_in_threadpool(llcm.terminate, body.get("service_uuid"),
+                                body.get("service_instance_uuid"))
+        return JSONResponse("Service(s) stopped.", status_code=200)
+
+    def show_instance(instance_uuid: str):
+        return JSONResponse(llcm.instance_details(instance_uuid), headers=LIST_HEADERS)
+
+    async def terminate_one(instance_uuid: str):
+        await run_in_threadpool(llcm.terminate, None, instance_uuid)
+        return JSONResponse("Service(s) stopped.", status_code=200)
+
+    def emulator_exit():
+        if on_exit is None:
+            raise LlcmError("this LLCM was started without an emulator to stop", 409)
+        on_exit()
+        return JSONResponse("Emulator stopping.", status_code=200)
+
+    for path in PACKAGES:
+        app.add_api_route(path, upload_package, methods=["POST"], status_code=201,
+                          summary="On-board a .tgo package (multipart field 'package' or body)")
+        app.add_api_route(path, list_packages, methods=["GET"], summary="List packages")
+    for path in SERVICES:
+        app.add_api_route(path, list_services, methods=["GET"], summary="List services")
+    for path in INSTANTIATIONS:
+        app.add_api_route(path, instantiate, methods=["POST"], status_code=201,
+                          summary="Instantiate a service {service_uuid | service_name}")
+        app.add_api_route(path, list_instances, methods=["GET"], summary="List instances")
+        app.add_api_route(path, terminate, methods=["DELETE"],
+                          summary="Terminate {service_instance_uuid | service_uuid | all}")
+        app.add_api_route(path + "/{instance_uuid}", show_instance, methods=["GET"],
+                          summary="One instance: units, PoPs, addresses, links")
+        app.add_api_route(path + "/{instance_uuid}", terminate_one, methods=["DELETE"],
+                          summary="Terminate one instance")
+    app.add_api_route("/emulator/exit", emulator_exit, methods=["PUT"],
+                      summary="Terminate all instances and stop the emulator")
+    return app

@@ -1,0 +1,94 @@
+"""TangoLLCMEndpoint: vim-emu's LLCM wrapper (same name, arguments and methods).
+
+Each endpoint owns its LLCM (catalogue, instances, pools, storage folder)
+and its HTTP server, so several can run in one process.
+"""
+
+import logging
+import threading
+
+from emuvim.api.server import ThreadedServer
+from emuvim.api.tango.app import build_app
+from emuvim.api.tango.llcm import LlcmOptions, TangoLLCM
+from emuvim.api.tango.package import load_yaml
+
+log = logging.getLogger(__name__)
+
+
+def sap_image_from_vnfd(path):
+    """The image of the first unit of a SAP VNFD (vim-emu's sap_vnfd_path)."""
+    vnfd = load_yaml(path, "SAP VNFD %s" % path)
+    units = (vnfd.get("virtual_deployment_units") or []) + (
+        vnfd.get("cloudnative_deployment_units") or [])
+    image = units[0].get("vm_image") or units[0].get("image") if units else None
+    if not image:
+        raise ValueError("SAP VNFD %s names no image" % path)
+    return image
+
+
+class TangoLLCMEndpoint:
+    def __init__(self, listenip="127.0.0.1", port=5000, deploy_sap=False,
+                 docker_management=False, auto_deploy=False, auto_delete=False,
+                 sap_vnfd_path=None, placement_algorithm_obj=None, env_conf_folder=None,
+                 **options):
+        """vim-emu's arguments; `options` sets further LlcmOptions fields
+        (stop_timeout, publish_ip, max_upload_bytes, bidirectional_chain, ...)
+        and `storage_dir`."""
+        self.ip = listenip
+        self.port = port
+        storage_dir = options.pop("storage_dir", None)
+        if sap_vnfd_path:
+            options.setdefault("sap_image", sap_image_from_vnfd(sap_vnfd_path))
+        self.llcm = TangoLLCM(
+            placement=placement_algorithm_obj,
+            options=LlcmOptions(deploy_sap=deploy_sap, docker_management=docker_management,
+                                auto_deploy=auto_deploy, auto_delete=auto_delete,
+                                env_conf_folder=env_conf_folder, **options),
+            storage_dir=storage_dir)
+        self._server = None
+        self.exit_requested = threading.Event()
+
+    def connectDatacenter(self, dc):
+        self.llcm.connectDatacenter(dc)
+
+    def start(self):
+        self._server = ThreadedServer(build_app(self.llcm, on_exit=self._request_exit),
+                                      self.ip, self.port)
+        self.port = self._server.start()
+        log.info("5GTANGO LLCM on %s", self.url)
+
+    def _request_exit(self):
+        """PUT /emulator/exit: terminate the instances and stop the network, in the
+        background so that the answer still goes out."""
+        def stop():
+            self.llcm.terminate()
+            if self.llcm.dcs:
+                self.llcm.net.stop()
+            self.exit_requested.set()
+        threading.Thread(target=stop, name="llcm-exit", daemon=True).start()
+
+    def stop(self):
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+        self.llcm.close()
+
+    @property
+    def url(self):
+        return "http://%s:%d" % (self.ip, self.port)
+
+
+def serve_until_exit(endpoint):
+    """Block until Ctrl-C, SIGTERM or PUT /emulator/exit (for topology scripts)."""
+    import signal
+
+    def terminate(_signum, _frame):
+        raise KeyboardInterrupt
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        while not endpoint.exit_requested.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -1,0 +1,246 @@
+"""A running service instance: carries out an InstancePlan and undoes it.
+
+deploy() starts the containers (concurrently), the service access points,
+the E-Line chains and E-LANs (all under the instance's own cookie), then
+the units' start commands.  If any step fails, everything started so far is
+removed again before the error is raised.  terminate() runs the stop
+commands (bounded by a timeout, not a fixed wait) and removes containers,
+SAPs, flows and VLANs, and gives the subnets back.
+"""
+
+import logging
+import os
+import subprocess
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import yaml
+
+from emuvim.api.tango.package import LlcmError
+from emuvim.api.tango.service import E_LINE
+from emuvim.dcemulator.chaining import ChainError
+from emuvim.dcemulator.docker_host import ImageNotFound
+from emuvim.dcemulator.system import AlreadyExists
+
+log = logging.getLogger(__name__)
+
+START_VARS = ("SON_EMU_CMD", "VIM_EMU_CMD")       # the descriptor's command wins
+STOP_VARS = ("SON_EMU_CMD_STOP", "VIM_EMU_CMD_STOP")
+
+
+def load_env_file(folder, container_name):
+    """`<folder>/<container>.env.yml` as a dict of strings ({} if there is none)."""
+    if not folder:
+        return {}
+    path = os.path.join(os.path.expanduser(folder), "%s.env.yml" % container_name)
+    if not os.path.exists(path):
+        return {}
+    try:
+        with open(path) as stream:
+            data = yaml.safe_load(stream) or {}
+    except (OSError, yaml.YAMLError) as err:
+        raise LlcmError("environment file %s: %s" % (path, err), 422) from err
+    if not isinstance(data, dict):
+        raise LlcmError("environment file %s must be a YAML mapping" % path, 422)
+    return {str(k): "" if v is None else str(v) for k, v in data.items()}
+
+
+def as_llcm_error(err, what):
+    """Map core exceptions to client-facing errors (status codes)."""
+    if isinstance(err, LlcmError):
+        return err
+    if isinstance(err, ImageNotFound):
+        return LlcmError("%s: %s" % (what, err), 422)
+    if isinstance(err, AlreadyExists):
+        return LlcmError("%s: %s (another service or the REST API uses this name)"
+                         % (what, err), 409)
+    if isinstance(err, (ChainError, LookupError, ValueError)):
+        return LlcmError("%s: %s" % (what, err), 409)
+    return None
+
+
+class ServiceInstance:
+    def __init__(self, uuid, service_uuid, service, plan, net, cookie, options):
+        self.uuid = uuid
+        self.service_uuid = service_uuid
+        self.service = service
+        self.plan = plan
+        self.net = net
+        self.cookie = cookie
+        self.options = options          # LlcmOptions
+        self.name = "%s-inst.%d" % (service.instance_prefix, plan.ssiid)
+        self.created_at = time.time()
+        self.status = "deploying"
+        self._units = {}                # name -> Datacenter, of started containers
+        self._saps = []                 # (SapPlan, kind) of started SAPs
+        self._lans = []
+        self._lock = threading.Lock()
+
+    @property
+    def ssiid(self):
+        return self.plan.ssiid
+
+    # -- deploy -----------------------------------------------------------------------
+
+    def deploy(self):
+        try:
+            self._parallel([(self._start_unit, u) for u in self.plan.units])
+            self._parallel([(self._start_sap, s) for s in self.plan.saps])
+            for link in self.plan.links:
+                self._connect(link)
+            self._parallel([(self._start_command, name) for name in self._units])
+        except BaseException as err:
+            log.warning("instance %s failed (%s): rolling back", self.name, err)
+            self.status = "failed"
+            self.terminate(run_stop_commands=False)
+            raise
+        self.status = "running"
+
+    def _parallel(self, calls):
+        """Run calls concurrently; the first error is raised after all finished."""
+        if not calls:
+            return
+        with ThreadPoolExecutor(max_workers=self.options.max_workers) as pool:
+            futures = [pool.submit(fn, arg) for fn, arg in calls]
+            errors = [f.exception() for f in futures if f.exception() is not None]
+        if errors:
+            raise errors[0]
+
+    def _start_container(self, dc, name, **args):
+        try:
+            node = dc.startCompute(name, **args)
+        except Exception as err:
+            mapped = as_llcm_error(err, "cannot start %s on %s" % (name, dc.label))
+            if mapped is None:
+                raise
+            raise mapped from err
+        if node is None:
+            raise LlcmError("the resource model of PoP %s refuses %s" % (dc.label, name), 409)
+        with self._lock:
+            self._units[name] = dc
+        return node
+
+    def _start_unit(self, unit_plan):
+        unit = unit_plan.unit
+        env = dict(unit.environment)
+        env.update(load_env_file(self.options.env_conf_folder, unit_plan.name))
+        bindings = {port: (self.options.publish_ip, host)
+                    for port, host in unit_plan.port_bindings.items()}
+        self._start_container(
+            unit_plan.dc, unit_plan.name, image=unit.image, network=unit_plan.interfaces,
+            properties=env, ports=list(unit.ports), port_bindings=bindings,
+            publish_all_ports=False, type="vnf", **unit.create_args)
+
+    def _start_sap(self, sap):
+        if self.options.deploy_sap:
+            self._start_container(sap.dc, sap.name, image=self.options.sap_image,
+                                  network=[{"id": sap.cp, "ip": sap.ip}], type="sap")
+            kind = "container"
+        else:
+            try:
+                sap.dc.attachExternalSAP(sap.name, str(sap.subnet),
+                                         sap_ip=sap.ip.split("/")[0])
+            except Exception as err:
+                mapped = as_llcm_error(err, "cannot attach SAP %s" % sap.name)
+                if mapped is None:
+                    raise
+                raise mapped from err
+            kind = "ext"
+        with self._lock:
+            self._saps.append((sap, kind))
+
+    def _connect(self, link):
+        try:
+            if link.kind == E_LINE:
+                (src, src_intf), (dst, dst_intf) = link.members
+                self.net.setChain(src, dst, src_intf, dst_intf, cmd="add-flow",
+                                  bidirectional=self.options.bidirectional_chain,
+                                  cookie=self.cookie)
+            else:
+                self._lans.append(self.net.setLAN(
+                    [{"name": name, "interface": intf} for name, intf in link.members],
+                    cookie=self.cookie))
+        except Exception as err:
+            mapped = as_llcm_error(err, "cannot deploy virtual link %s" % link.id)
+            if mapped is None:
+                raise
+            raise mapped from err
+
+    def _node(self, name):
+        return self.net.getNodeByName(name)
+
+    def _start_command(self, name):
+        command = self._node(name).start_vnf_command(START_VARS)
+        if command:
+            log.info("%s: started %r", name, command)
+
+    # -- terminate --------------------------------------------------------------------
+
+    def terminate(self, run_stop_commands=True):
+        """Remove everything this instance created; errors are logged, not raised."""
+        self.status = "terminating"
+        if run_stop_commands:
+            self._best_effort(self._stop_command, list(self._units))
+        self._best_effort(lambda cookie: self.net.deleteChainsByCookie(cookie), [self.cookie])
+        self._best_effort(self.net.delLAN, list(self._lans))
+        self._lans = []
+        self._best_effort(self._remove_sap, list(self._saps))
+        self._best_effort(self._stop_unit, list(self._units.items()))
+        self.plan.release_subnets()
+        self.status = "terminated"
+
+    def _best_effort(self, fn, items):
+        if not items:
+            return
+        with ThreadPoolExecutor(max_workers=self.options.max_workers) as pool:
+            for item, future in zip(items, [pool.submit(fn, i) for i in items]):
+                if future.exception() is not None:
+                    log.warning("instance %s: cleaning up %s failed: %s", self.name,
+                                item, future.exception())
+
+    def _stop_command(self, name):
+        try:
+            self._node(name).stop_vnf_command(self.options.stop_timeout, STOP_VARS)
+        except subprocess.TimeoutExpired:
+            log.warning("%s: stop command still running after %.0f s; removing it anyway",
+                        name, self.options.stop_timeout)
+
+    def _remove_sap(self, entry):
+        sap, kind = entry
+        if kind == "ext":
+            sap.dc.removeExternalSAP(sap.name)
+        else:
+            self._stop_unit((sap.name, sap.dc))
+        with self._lock:
+            self._saps.remove(entry)
+
+    def _stop_unit(self, entry):
+        name, dc = entry
+        if name in dc.containers:
+            dc.stopCompute(name)
+        with self._lock:
+            self._units.pop(name, None)
+
+    # -- views ------------------------------------------------------------------------
+
+    def summary(self):
+        return {"uuid": self.uuid, "service_uuid": self.service_uuid,
+                "instance_name": self.name, "status": self.status,
+                "created_at": self.created_at}
+
+    def details(self):
+        result = self.summary()
+        result["cookie"] = self.cookie
+        result["units"] = [{
+            "name": u.name, "vnf_id": u.vnf_id, "unit_id": u.unit.id, "image": u.unit.image,
+            "datacenter": u.dc.label, "interfaces": u.interfaces,
+            "published_ports": u.port_bindings} for u in self.plan.units]
+        result["saps"] = [{"name": s.name, "cp": s.cp, "datacenter": s.dc.label, "ip": s.ip,
+                           "kind": "container" if self.options.deploy_sap else "ext"}
+                          for s in self.plan.saps]
+        result["virtual_links"] = [{"id": l.id, "type": l.kind, "subnet": str(l.subnet),
+                                    "members": ["%s:%s" % (n, i) if i else n
+                                                for n, i in l.members]}
+                                   for l in self.plan.links]
+        return result

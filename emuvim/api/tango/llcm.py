@@ -1,0 +1,228 @@
+"""The 5GTANGO lightweight lifecycle manager: catalogue, instances, teardown.
+
+`TangoLLCM` holds all state of one LLCM (no module globals, unlike
+vim-emu): its storage folder, on-boarded services, running instances,
+subnet pools and options.  The HTTP layer (app.py) and the vim-emu style
+wrapper (endpoint.py) sit on top.  Placement classes are importable from
+here, as in vim-emu.
+"""
+
+import logging
+import os
+import shutil
+import tempfile
+import threading
+import time
+import uuid as uuidlib
+from dataclasses import dataclass
+
+from emuvim.api.tango.instance import ServiceInstance
+from emuvim.api.tango.package import LlcmError, PackageError, read_descriptors, unpack
+from emuvim.api.tango.placement import (  # noqa: F401  (vim-emu import paths)
+    FirstDcPlacement, PlacementAlgorithm, PlacementError, RoundRobinDcPlacement,
+    StaticConfigPlacement)
+from emuvim.api.tango.plan import (ELAN_POOL, ELINE_POOL, SubnetPool, plan_instance)
+from emuvim.api.tango.service import parse_service
+from emuvim.dcemulator.docker_host import DEFAULT_IMAGE
+
+log = logging.getLogger(__name__)
+
+COOKIE_BASE = 0x7A000    # LLCM instances use the lowest free cookie from here
+MAX_UPLOAD_BYTES = 512 * 1024 * 1024
+
+
+@dataclass
+class LlcmOptions:
+    deploy_sap: bool = False
+    docker_management: bool = False
+    auto_deploy: bool = False
+    auto_delete: bool = False
+    sap_image: str = DEFAULT_IMAGE
+    env_conf_folder: str = None
+    bidirectional_chain: bool = True
+    stop_timeout: float = 10.0       # s to wait for a unit's stop command
+    publish_ip: str = "127.0.0.1"    # host address published ports bind to
+    max_workers: int = 8
+    max_upload_bytes: int = MAX_UPLOAD_BYTES
+
+
+@dataclass
+class OnboardedService:
+    uuid: str
+    service: object                  # service.Service
+    content: object                  # package.PackageContent
+    folder: str
+    size: int
+    sha1: str
+    created_at: float
+
+    def package_summary(self):
+        napd = self.content.napd
+        return {"uuid": self.uuid, "pd": {"name": napd.get("name"),
+                                          "version": str(napd.get("version")),
+                                          "vendor": napd.get("vendor")},
+                "created_at": self.created_at, "sha1": self.sha1, "size": self.size}
+
+    def service_summary(self):
+        s = self.service
+        return {"uuid": self.uuid, "nsd": {"name": s.name, "version": s.version,
+                                           "vendor": s.vendor},
+                "created_at": self.created_at}
+
+
+class TangoLLCM:
+    def __init__(self, placement=None, options=None, storage_dir=None):
+        self.placement = placement or RoundRobinDcPlacement()
+        self.options = options or LlcmOptions()
+        self.dcs = {}
+        self.services = {}
+        self.instances = {}
+        self.eline_pool = SubnetPool(ELINE_POOL)
+        self.elan_pool = SubnetPool(ELAN_POOL)
+        self._own_storage = storage_dir is None
+        self.storage_dir = storage_dir or tempfile.mkdtemp(prefix="emuvim-llcm-")
+        for sub in ("uploads", "catalog/services"):
+            os.makedirs(os.path.join(self.storage_dir, sub), exist_ok=True)
+        self._lock = threading.RLock()
+
+    # -- PoPs -----------------------------------------------------------------------
+
+    def connectDatacenter(self, dc):
+        self.dcs[dc.label] = dc
+
+    @property
+    def net(self):
+        if not self.dcs:
+            raise LlcmError("the LLCM has no PoP connected", 409)
+        return next(iter(self.dcs.values())).net
+
+    @property
+    def upload_dir(self):
+        return os.path.join(self.storage_dir, "uploads")
+
+    # -- catalogue ------------------------------------------------------------------
+
+    def onboard(self, archive_path, size, sha1):
+        """Unpack, read and check a package; returns its new service uuid."""
+        service_uuid = str(uuidlib.uuid4())
+        folder = os.path.join(self.storage_dir, "catalog", "services", service_uuid)
+        try:
+            unpack(archive_path, folder)
+            content = read_descriptors(folder)
+            service = parse_service(content)
+            self._check_deployable(service)
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+        record = OnboardedService(service_uuid, service, content, folder, size, sha1,
+                                  time.time())
+        if self.options.auto_delete:
+            self.terminate()
+        with self._lock:
+            self.services[service_uuid] = record
+        log.info("on-boarded %s as %s", service.instance_prefix, service_uuid)
+        if self.options.auto_deploy:
+            self.instantiate(service_uuid=service_uuid)
+        return service_uuid
+
+    def _check_deployable(self, service):
+        """Images present locally, and a plan can be made (addresses, links)."""
+        missing = [i for i in service.images() if not self.net.docker_engine.image_exists(i)]
+        if missing:
+            raise PackageError("image(s) not found locally: %s. Nothing is pulled from a "
+                               "registry; build them first (vim-emu images build --dir "
+                               "<folder with a Dockerfile>)" % ", ".join(missing), 422)
+        first = dict(list(self.dcs.items())[:1])
+        plan = plan_instance(service, 0, FirstDcPlacement(), first, SubnetPool(ELINE_POOL),
+                             SubnetPool(ELAN_POOL), "00000000", self.options.deploy_sap)
+        plan.release_subnets()
+
+    def find_service(self, service_uuid=None, service_name=None):
+        with self._lock:
+            if not self.services:
+                raise LlcmError("No service on-boarded.", 404)
+            if service_uuid not in (None, "", "latest"):
+                if service_uuid not in self.services:
+                    raise LlcmError("Service %s not found" % service_uuid, 404)
+                return self.services[service_uuid]
+            if service_name not in (None, "", "latest"):
+                for record in reversed(list(self.services.values())):
+                    s = record.service
+                    if service_name in (record.content.name, s.name, s.instance_prefix):
+                        return record
+                raise LlcmError("Service %r not found" % service_name, 404)
+            return list(self.services.values())[-1]
+
+    # -- instances ------------------------------------------------------------------
+
+    def instantiate(self, service_uuid=None, service_name=None):
+        """Deploy a new instance (synchronously); returns its uuid."""
+        record = self.find_service(service_uuid, service_name)
+        instance_uuid = str(uuidlib.uuid4())
+        with self._lock:
+            taken = {i.ssiid for i in self.instances.values() if i.service_uuid == record.uuid}
+            ssiid = next(n for n in range(len(taken) + 1) if n not in taken)
+            plan = plan_instance(record.service, ssiid, self.placement, self.dcs,
+                                 self.eline_pool, self.elan_pool, instance_uuid.replace("-", ""),
+                                 self.options.deploy_sap)
+            instance = ServiceInstance(instance_uuid, record.uuid, record.service, plan,
+                                       self.net, self._new_cookie(), self.options)
+            self.instances[instance_uuid] = instance
+        try:
+            instance.deploy()
+        except BaseException:
+            with self._lock:
+                self.instances.pop(instance_uuid, None)
+            raise
+        log.info("instance %s (%s) running", instance.name, instance_uuid)
+        return instance_uuid
+
+    def _new_cookie(self):
+        used = {i.cookie for i in self.instances.values()}
+        cookie = self.net.unused_cookie(COOKIE_BASE)
+        while cookie in used:
+            cookie = self.net.unused_cookie(cookie + 1)
+        return cookie
+
+    def terminate(self, service_uuid=None, instance_uuid=None):
+        """Terminate one instance, a service's instances, or all; returns how many."""
+        with self._lock:
+            if instance_uuid:
+                if instance_uuid not in self.instances:
+                    raise LlcmError("Service instance %s not found" % instance_uuid, 404)
+                doomed = [self.instances[instance_uuid]]
+            elif service_uuid:
+                if service_uuid not in self.services:
+                    raise LlcmError("Service %s not found" % service_uuid, 404)
+                doomed = [i for i in self.instances.values() if i.service_uuid == service_uuid]
+            else:
+                doomed = list(self.instances.values())
+            busy = [i for i in doomed if i.status != "running"]
+            if busy and instance_uuid:
+                raise LlcmError("instance %s is %s" % (busy[0].uuid, busy[0].status), 409)
+            doomed = [i for i in doomed if i.status == "running"]
+            for instance in doomed:
+                instance.status = "terminating"
+        for instance in doomed:
+            instance.terminate()
+            with self._lock:
+                self.instances.pop(instance.uuid, None)
+        return len(doomed)
+
+    def list_instances(self):
+        with self._lock:
+            return [i.summary() for i in self.instances.values()]
+
+    def instance_details(self, instance_uuid):
+        with self._lock:
+            if instance_uuid not in self.instances:
+                raise LlcmError("Service instance %s not found" % instance_uuid, 404)
+            return self.instances[instance_uuid].details()
+
+    # -- shutdown -------------------------------------------------------------------
+
+    def close(self, terminate_instances=False):
+        if terminate_instances:
+            self.terminate()
+        if self._own_storage:
+            shutil.rmtree(self.storage_dir, ignore_errors=True)

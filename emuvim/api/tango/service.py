@@ -1,0 +1,345 @@
+"""A network service as the LLCM deploys it, read from 5GTANGO descriptors.
+
+Everything here is pure: descriptors in, validated model out (PackageError
+with status 422 for anything wrong), and a deployment plan per instance.
+Nothing touches Docker or the network.
+"""
+
+import ipaddress
+import re
+from dataclasses import dataclass, field
+
+from emuvim.api.tango.package import PackageError
+from emuvim.dcemulator.links import clean_intf_id
+
+E_LINE = "E-Line"
+LAN_TYPES = ("E-LAN", "E-Tree")
+CPU_PERIOD = 100000
+MIN_MEMORY = 6 * 1024 * 1024  # Docker refuses less
+MEMORY_UNITS = {"": 1024 ** 3, "B": 1, "K": 1024, "M": 1024 ** 2, "G": 1024 ** 3,
+                "T": 1024 ** 4}
+PORT_ITEM = re.compile(r"^(\d{1,5})(?:/(tcp|udp|sctp))?$")
+
+
+def invalid(message):
+    return PackageError(message, 422)
+
+
+# -- VNFs ---------------------------------------------------------------------------
+
+
+@dataclass
+class Unit:
+    """A VDU or CDU: one container per instance."""
+    id: str
+    image: str
+    cps: list                       # [{"id": intf, "ip": "a.b.c.d/n" or None}]
+    create_args: dict               # resource limits and docker extras
+    ports: list                     # [(port, proto)]
+    publish: dict                   # {"port/proto": host port}
+    environment: dict
+    descriptor: dict = None         # the raw VDU/CDU (placement algorithms get it)
+
+
+@dataclass
+class Vnf:
+    vnf_id: str
+    name: str
+    units: list                     # [Unit]
+    cp_map: dict                    # VNF-level cp -> [(unit id, unit cp)]
+    internal_links: list = field(default_factory=list)  # [Link] between units
+    descriptor: dict = None         # the raw VNFD
+
+    def unit_cps(self, cp):
+        """The (unit id, unit cp) pairs a VNF-level (or unit-level) CP stands for."""
+        if cp in self.cp_map:
+            return self.cp_map[cp]
+        return [(u.id, c["id"]) for u in self.units for c in u.cps if c["id"] == cp]
+
+
+@dataclass
+class Endpoint:
+    vnf_id: str                     # None for an NS-level connection point
+    cp: str
+    unit_id: str = None             # set for links inside a VNF
+
+
+@dataclass
+class Link:
+    id: str
+    kind: str                       # "E-Line" or "E-LAN" (E-Tree is deployed as an E-LAN)
+    endpoints: list
+
+
+@dataclass
+class Service:
+    vendor: str
+    name: str
+    version: str
+    package_name: str
+    vnfs: dict                      # vnf_id -> Vnf, in NSD order
+    links: list
+
+    @property
+    def instance_prefix(self):
+        return "%s.%s.%s" % (self.vendor, self.name, self.version)
+
+    def images(self):
+        return sorted({u.image for v in self.vnfs.values() for u in v.units})
+
+
+# -- parsing --------------------------------------------------------------------------
+
+
+def memory_bytes(memory, where):
+    if memory is None or memory.get("size") is None:
+        return None
+    try:
+        size = float(memory["size"])
+    except (TypeError, ValueError):
+        raise invalid("%s: memory size %r is not a number" % (where, memory["size"]))
+    unit = str(memory.get("size_unit") or "GB").strip().upper()
+    prefix = unit.rstrip("B").rstrip("I")
+    if prefix not in MEMORY_UNITS:
+        raise invalid("%s: unknown memory size_unit %r" % (where, memory.get("size_unit")))
+    value = int(size * MEMORY_UNITS[prefix])
+    if value < MIN_MEMORY:
+        raise invalid("%s: memory %s %s is below Docker's minimum of 6 MB" % (
+            where, memory["size"], unit))
+    return value
+
+
+def _positive(value, what, where):
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise invalid("%s: %s %r is not a number" % (where, what, value))
+    if number <= 0:
+        raise invalid("%s: %s must be positive, got %r" % (where, what, value))
+    return number
+
+
+def resource_args(requirements, where):
+    """Docker create() arguments for a unit's resource_requirements.
+
+    vcpus is a number of CPUs (a CFS quota), cpu_bw a fraction of each;
+    cpuset pins to CPUs.  (vim-emu pinned `vcpus: 1` to CPU #1.)
+    """
+    requirements = requirements or {}
+    if not isinstance(requirements, dict):
+        raise invalid("%s: resource_requirements must be a mapping" % where)
+    cpu = requirements.get("cpu") or {}
+    args = {}
+    if cpu.get("cpuset") is not None:
+        args["cpuset_cpus"] = str(cpu["cpuset"]).replace(" ", "")
+        if not re.match(r"^[0-9]+([,-][0-9]+)*$", args["cpuset_cpus"]):
+            raise invalid("%s: cpuset %r is not like '0-2,4'" % (where, cpu["cpuset"]))
+    if cpu.get("vcpus") is not None or cpu.get("cpu_bw") is not None:
+        cpus = _positive(cpu.get("vcpus", 1), "vcpus", where)
+        cpus *= _positive(cpu.get("cpu_bw", 1.0), "cpu_bw", where)
+        args["cpu_period"] = CPU_PERIOD
+        args["cpu_quota"] = max(1000, int(round(cpus * CPU_PERIOD)))
+    mem = memory_bytes(requirements.get("memory"), where)
+    if mem is not None:
+        args["mem_limit"] = mem
+    return args
+
+
+def _port(item, where):
+    match = PORT_ITEM.match(str(item).strip())
+    if not match or not 0 < int(match.group(1)) < 65536:
+        raise invalid("%s: bad port %r (use 80 or '53/udp')" % (where, item))
+    return int(match.group(1)), match.group(2) or "tcp"
+
+
+def _unit_ports(cps, where):
+    ports, publish = [], {}
+    for cp in cps:
+        items = ([cp["port"]] if cp.get("port") is not None else []) + list(cp.get("ports") or [])
+        for item in items:
+            port = _port(item, where)
+            if port not in ports:
+                ports.append(port)
+        for ctr, host in (cp.get("publish") or {}).items():
+            port, proto = _port(ctr, where)
+            publish["%d/%s" % (port, proto)] = _port(host, where)[0]
+            if (port, proto) not in ports:
+                ports.append((port, proto))
+    return ports, publish
+
+
+def _address(cp, where):
+    value = cp.get("address") or cp.get("ip")
+    if not value:
+        return None
+    value = str(value)
+    if "/" not in value:
+        value += "/24"
+    try:
+        ipaddress.ip_interface(value)
+    except ValueError as err:
+        raise invalid("%s: connection point %s has a bad address %r" % (
+            where, cp.get("id"), value)) from err
+    return value
+
+
+def _intf_id(value, where):
+    try:
+        return clean_intf_id(str(value))
+    except ValueError as err:
+        raise invalid("%s: %s" % (where, err)) from err
+
+
+def parse_unit(du, cloudnative, vnf_cps, where):
+    if not isinstance(du, dict) or not du.get("id"):
+        raise invalid("%s: a deployment unit has no id" % where)
+    where = "%s unit %s" % (where, du["id"])
+    if cloudnative:
+        image = du.get("image")
+    else:
+        if du.get("vm_image_format", "docker") != "docker":
+            raise invalid("%s: vm_image_format %r: only docker images run here" % (
+                where, du.get("vm_image_format")))
+        image = du.get("vm_image")
+    if not image or not isinstance(image, str):
+        raise invalid("%s: no image" % where)
+    image = re.sub(r"^https?://", "", image)
+    cps, seen = [], set()
+    for cp in du.get("connection_points") or []:
+        if not isinstance(cp, dict) or not cp.get("id"):
+            raise invalid("%s: a connection point has no id" % where)
+        cp_id = _intf_id(cp["id"], where)
+        if cp_id in seen:
+            raise invalid("%s: connection point %s is listed twice" % (where, cp_id))
+        seen.add(cp_id)
+        address = _address(cp, where) or _address(vnf_cps.get(cp["id"], {}), where)
+        cps.append({"id": cp_id, "ip": address})
+    ports, publish = _unit_ports(du.get("connection_points") or [], where)
+    args = resource_args(du.get("resource_requirements"), where)
+    for key in ("ipc_mode", "devices", "cap_add"):
+        if du.get(key) is not None:
+            args[key] = du[key]
+    env = {}
+    for key, var in (("vm_cmd_start", "SON_EMU_CMD"), ("vm_cmd_stop", "SON_EMU_CMD_STOP")):
+        if du.get(key) not in (None, "", "None"):
+            env[var] = str(du[key])
+    return Unit(str(du["id"]), image, cps, args, ports, publish, env, du)
+
+
+def _split_ref(ref, where):
+    if not isinstance(ref, str) or not ref or ref.count(":") > 1:
+        raise invalid("%s: bad connection point reference %r" % (where, ref))
+    return tuple(ref.split(":")) if ":" in ref else (None, ref)
+
+
+def parse_vnfd(vnfd, vnf_id):
+    where = "VNFD %s" % vnfd.get("name")
+    vnf_cps = {cp.get("id"): cp for cp in vnfd.get("connection_points") or []
+               if isinstance(cp, dict)}
+    units = [parse_unit(du, False, vnf_cps, where)
+             for du in vnfd.get("virtual_deployment_units") or []]
+    units += [parse_unit(du, True, vnf_cps, where)
+              for du in vnfd.get("cloudnative_deployment_units") or []]
+    if not units:
+        raise invalid("%s has no virtual_deployment_units or cloudnative_deployment_units"
+                      % where)
+    if len({u.id for u in units}) != len(units):
+        raise invalid("%s: deployment unit ids are not unique" % where)
+    vnf = Vnf(vnf_id, vnfd["name"], units, {}, descriptor=vnfd)
+    unit_cps = {(u.id, c["id"]) for u in units for c in u.cps}
+    for vl in vnfd.get("virtual_links") or []:
+        refs = [_split_ref(r, where) for r in (vl.get("connection_points_reference") or [])]
+        inner = [(u, _intf_id(c, where)) for u, c in refs if u is not None]
+        for unit_id, cp in inner:
+            if (unit_id, cp) not in unit_cps:
+                raise invalid("%s: virtual link %s refers to %s:%s, which no unit has" % (
+                    where, vl.get("id"), unit_id, cp))
+        for _, outer in [r for r in refs if r[0] is None]:
+            vnf.cp_map.setdefault(outer, []).extend(inner)
+        if len(inner) >= 2:
+            vnf.internal_links.append(_link(vl, [Endpoint(vnf_id, c, u) for u, c in inner],
+                                            where))
+    return vnf
+
+
+def _link(vl, endpoints, where):
+    kind = vl.get("connectivity_type")
+    if kind not in (E_LINE,) + LAN_TYPES:
+        raise invalid("%s: virtual link %s has connectivity_type %r (use E-Line, E-LAN "
+                      "or E-Tree)" % (where, vl.get("id"), kind))
+    if kind == E_LINE and len(endpoints) != 2:
+        raise invalid("%s: E-Line %s needs exactly 2 connection points, has %d" % (
+            where, vl.get("id"), len(endpoints)))
+    return Link(str(vl.get("id")), E_LINE if kind == E_LINE else "E-LAN", endpoints)
+
+
+def _find_vnfd(function, vnfds):
+    """The VNFD a network_functions entry names (vendor/version disambiguate)."""
+    named = [d for d in vnfds if d.get("name") == function.get("vnf_name")]
+    for key in ("vnf_vendor", "vnf_version"):
+        narrowed = [d for d in named
+                    if function.get(key) is None or str(d.get(key[4:])) == str(function[key])]
+        named = narrowed or named
+    if not named:
+        raise invalid("NSD function %s names VNFD %r, which is not in the package (it has: "
+                      "%s)" % (function.get("vnf_id"), function.get("vnf_name"),
+                               ", ".join(sorted(str(d.get("name")) for d in vnfds))))
+    return named[0]
+
+
+def parse_service(content):
+    """Service model of a package (see package.read_descriptors); PackageError if wrong."""
+    nsd = content.nsd
+    for key in ("vendor", "name", "version"):
+        if not nsd.get(key):
+            raise invalid("NSD has no %s" % key)
+    functions = nsd.get("network_functions")
+    if not isinstance(functions, list) or not functions:
+        raise invalid("NSD has no network_functions")
+    vnfs = {}
+    for function in functions:
+        vnf_id = function.get("vnf_id") if isinstance(function, dict) else None
+        if not vnf_id or not re.match(r"^[A-Za-z0-9][A-Za-z0-9_-]*$", str(vnf_id)):
+            raise invalid("NSD network function id %r is not a simple name" % (vnf_id,))
+        if vnf_id in vnfs:
+            raise invalid("NSD lists vnf_id %s twice" % vnf_id)
+        vnfs[vnf_id] = parse_vnfd(_find_vnfd(function, content.vnfds), vnf_id)
+    service = Service(str(nsd["vendor"]), str(nsd["name"]), str(nsd["version"]),
+                      content.name, vnfs, [])
+    # vim-emu deployed links only when forwarding_graphs was present too; a
+    # service's links are its links, so they are always deployed here.
+    for vl in nsd.get("virtual_links") or []:
+        if not isinstance(vl, dict):
+            raise invalid("NSD virtual_links entries must be mappings")
+        refs = [_split_ref(r, "NSD") for r in vl.get("connection_points_reference") or []]
+        endpoints = [_ns_endpoint(vnfs, vl, vnf_id, cp) for vnf_id, cp in refs]
+        service.links.append(_link(vl, endpoints, "NSD"))
+    _check_links(service)
+    return service
+
+
+def _ns_endpoint(vnfs, vl, vnf_id, cp):
+    where = "NSD virtual link %s" % vl.get("id")
+    if vnf_id is None:
+        return Endpoint(None, _intf_id(cp, where))
+    if vnf_id not in vnfs:
+        raise invalid("%s refers to unknown vnf_id %s" % (where, vnf_id))
+    if not vnfs[vnf_id].unit_cps(cp):
+        raise invalid("%s refers to %s:%s, but VNFD %s has no such connection point" % (
+            where, vnf_id, cp, vnfs[vnf_id].name))
+    return Endpoint(vnf_id, cp)
+
+
+def _check_links(service):
+    ns_cps = [e.cp for l in service.links for e in l.endpoints if e.vnf_id is None]
+    twice = sorted({cp for cp in ns_cps if ns_cps.count(cp) > 1})
+    if twice:
+        raise invalid("NS connection point %s is used by more than one virtual link" % twice[0])
+    for link in service.links:
+        if link.kind == E_LINE:
+            for e in link.endpoints:
+                if e.vnf_id and len(service.vnfs[e.vnf_id].unit_cps(e.cp)) != 1:
+                    raise invalid("E-Line %s: %s:%s stands for %d unit connection points; an "
+                                  "E-Line end must be exactly one" % (
+                                      link.id, e.vnf_id, e.cp,
+                                      len(service.vnfs[e.vnf_id].unit_cps(e.cp))))

@@ -1,10 +1,14 @@
 """The shipped topology scripts, run as a user runs them (no terminal)."""
 
+import json
 import os
+import re
 import subprocess
 import sys
 
 import pytest
+
+from helpers import owned_objects
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -35,3 +39,51 @@ def test_single_dc_topology_serves_the_rest_api():
     out = run_script("default_single_dc_topology.py", "--no-cli", "--rest-port", "0")
     assert out.returncode == 0, out.stdout + out.stderr
     assert "REST API on http://127.0.0.1:" in out.stdout
+
+
+def test_one_pop_llcm_topology_starts_and_stops():
+    out = run_script("tango_default_cli_topology_1_pop.py", "--smoke", "--rest-port", "0",
+                     "--llcm-port", "0")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "LLCM on http://127.0.0.1:" in out.stdout
+
+
+def test_readme_llcm_walk_through_on_two_pops(tmp_path):
+    """The README's curl walk-through against the 2-PoP LLCM topology, then
+    PUT /emulator/exit: the script ends by itself and leaves nothing behind."""
+    topology = subprocess.Popen(
+        [sys.executable, os.path.join(REPO, "topologies", "tango_default_cli_topology_2_pop.py"),
+         "--serve", "--rest-port", "0", "--llcm-port", "0"],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        banner = ""
+        while "LLCM on" not in banner:
+            line = topology.stdout.readline()
+            assert line, "topology ended early: " + banner
+            banner += line
+        url = re.search(r"LLCM on (http://\S+) \(run (emu-\w+)\)", banner)
+        llcm, run_id = url.group(1), url.group(2)
+        tgo = str(tmp_path / "example.tgo")
+        vim_emu = os.path.join(os.path.dirname(sys.executable), "vim-emu")
+        subprocess.run([vim_emu, "package", "pack", os.path.join(REPO, "services",
+                                                                 "emulator-example"),
+                        "-o", tgo], check=True)
+        curl = lambda *a: subprocess.run(["curl", "-sf"] + list(a), capture_output=True,  # noqa
+                                         text=True, timeout=120, check=True).stdout
+        assert json.loads(curl("-X", "POST", "-F", "package=@" + tgo,
+                               llcm + "/packages"))["service_uuid"]
+        instance = json.loads(curl("-X", "POST", llcm + "/instantiations", "-d", "{}"))
+        info = json.loads(curl(llcm + "/instantiations/" + instance["service_instance_uuid"]))
+        mgmt = [i["ip"].split("/")[0] for u in info["units"] for i in u["interfaces"]
+                if i["id"] == "mgmt"]
+        assert len(mgmt) == 2
+        for ip in mgmt:  # through the host's management SAP, across both PoPs
+            assert "VNF_NAME=" in curl("--retry", "5", "--retry-all-errors", "--retry-delay",
+                                       "0", "http://%s:8080/" % ip)
+        curl("-X", "PUT", llcm + "/emulator/exit")
+        assert topology.wait(timeout=120) == 0
+    finally:
+        if topology.poll() is None:
+            topology.kill()
+            topology.wait()
+    assert owned_objects(run_id) == {"containers": [], "bridges": [], "veths": []}

@@ -1,0 +1,291 @@
+"""The 5GTANGO LLCM end to end: upload, instantiate, traffic, isolation, teardown."""
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import time
+
+import pytest
+import requests
+import yaml
+from mininet.node import RemoteController
+
+from emuvim.api.tango import TangoLLCMEndpoint
+from emuvim.api.tango.llcm import StaticConfigPlacement
+from emuvim.api.tango.package import pack_project
+from emuvim.dcemulator.images import image_exists
+
+from helpers import cgroup_value, ping_fails, reachable, run, tcp_mbit_s
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+VNF_IMAGE = "emuvim/iperf-vnf:latest"
+
+
+@pytest.fixture(scope="module")
+def packages(tmp_path_factory):
+    if not image_exists(VNF_IMAGE):
+        pytest.fail("image %s missing: run `vim-emu images build --dir images/iperf-vnf`"
+                    % VNF_IMAGE)
+    folder = tmp_path_factory.mktemp("tgo")
+    return {name: pack_project(os.path.join(REPO, "services", name),
+                               str(folder / ("%s.tgo" % name)))
+            for name in ("emulator-example", "published-port")}
+
+
+@pytest.fixture
+def make_llcm(make_net):
+    """Two linked PoPs dc1, dc2 (controller forwards installed flows only) + an LLCM."""
+    endpoints = []
+
+    def factory(**options):
+        net = make_net(controller=RemoteController, enable_learning=False)
+        dc1, dc2 = net.addDatacenter("dc1"), net.addDatacenter("dc2")
+        net.addLink(dc1, dc2)
+        net.start()
+        endpoint = TangoLLCMEndpoint("127.0.0.1", 0, **options)
+        endpoint.connectDatacenter(dc1)
+        endpoint.connectDatacenter(dc2)
+        endpoint.start()
+        endpoints.append(endpoint)
+        return net, endpoint
+
+    yield factory
+    for endpoint in endpoints:
+        endpoint.stop()
+        assert not os.path.exists(endpoint.llcm.storage_dir)
+
+
+def upload(url, path, **kwargs):
+    with open(path, "rb") as stream:
+        return requests.post(url + "/packages", files={"package": stream}, **kwargs)
+
+
+def instantiate(url, **body):
+    response = requests.post(url + "/instantiations", json=body, timeout=120)
+    assert response.status_code == 201, response.text
+    return response.json()["service_instance_uuid"]
+
+
+def details(url, instance_uuid):
+    return requests.get("%s/instantiations/%s" % (url, instance_uuid)).json()
+
+
+def addresses(info):
+    return {(u["name"], i["id"]): i["ip"].split("/")[0]
+            for u in info["units"] for i in u["interfaces"] if i["ip"]}
+
+
+def host_ping(ip):
+    return subprocess.run(["ping", "-c", "1", "-W", "2", ip], capture_output=True).returncode == 0
+
+
+def host_reaches(ip, attempts=5):
+    return any(host_ping(ip) for _ in range(attempts))
+
+
+def flows_with_cookie(bridge, cookie):
+    out = run(["ovs-ofctl", "-O", "OpenFlow13", "dump-flows", bridge,
+               "cookie=%d/-1" % cookie])
+    return [line for line in out.splitlines() if "cookie=" in line]
+
+
+def test_upload_instantiate_traffic_isolation_and_teardown(make_llcm, packages):
+    net, llcm = make_llcm()
+    url = llcm.url
+    vlans_before = net.vlans.in_use()
+
+    response = upload(url, packages["emulator-example"])
+    assert response.status_code == 201, response.text
+    body = response.json()
+    content = open(packages["emulator-example"], "rb").read()
+    assert body["sha1"] == hashlib.sha1(content).hexdigest()
+    assert body["size"] == len(content) and body["error"] is None
+    assert [p["pd"]["name"] for p in requests.get(url + "/packages").json()] == [
+        "emulator-example-service"]
+    services = requests.get(url + "/api/v3/services")
+    assert services.headers["access-control-allow-origin"] == "*"
+    assert services.json()[0]["nsd"] == {"name": "emulator_example", "version": "0.9",
+                                         "vendor": "eu.5gtango"}
+
+    first = instantiate(url, service_uuid=body["service_uuid"])
+    info = details(url, first)
+    ips = addresses(info)
+    assert {u["name"]: u["datacenter"] for u in info["units"]} == {
+        "vnf0.vdu01.0": "dc1", "vnf1.vdu01.0": "dc2"}  # round robin: one per PoP
+    vnf0, vnf1 = net.getNodeByName("vnf0.vdu01.0"), net.getNodeByName("vnf1.vdu01.0")
+    # Resources from the VNFD: vcpus 1 x cpu_bw 0.5 = half a CPU, 256 MB.
+    assert cgroup_value(vnf0, "cpu/cpu.cfs_quota_us", "cpu.max").split()[0] == "50000"
+    assert cgroup_value(vnf0, "memory/memory.limit_in_bytes", "memory.max") == str(256 << 20)
+    # The VNF's start command ran once networking was up.
+    assert "started" in vnf0.cmd("cat /tmp/vnf.status")
+
+    # E-Line vnf0 -> vnf1 across the PoPs: TCP flows.
+    assert reachable(vnf0, ips[("vnf1.vdu01.0", "input")])
+    assert tcp_mbit_s(vnf0, vnf1, ips[("vnf1.vdu01.0", "input")]) > 10
+    # E-Lines from and to the NS endpoints: the host reaches both ends.
+    assert host_reaches(ips[("vnf0.vdu01.0", "input")])
+    assert host_reaches(ips[("vnf1.vdu01.0", "output")])
+    # E-LAN: VNFs and the host's management SAP see each other.
+    assert reachable(vnf0, ips[("vnf1.vdu01.0", "mgmt")])
+    status = requests.get("http://%s:8080/" % ips[("vnf1.vdu01.0", "mgmt")], timeout=5)
+    assert "VNF_NAME=vnf1.vdu01.0" in status.text
+    cookie = info["cookie"]
+    assert flows_with_cookie("dc1.s1", cookie) and flows_with_cookie("dc2.s1", cookie)
+
+    # A second instance of the same service: own containers, subnets, VLANs, cookie.
+    second = instantiate(url)  # "latest" service
+    info2 = details(url, second)
+    ips2 = addresses(info2)
+    assert info2["instance_name"].endswith("-inst.1") and info2["cookie"] != cookie
+    assert {l["subnet"] for l in info["virtual_links"]}.isdisjoint(
+        l["subnet"] for l in info2["virtual_links"])
+    a0, a1 = net.getNodeByName("vnf0.vdu01.1"), net.getNodeByName("vnf1.vdu01.1")
+    assert reachable(a0, ips2[("vnf1.vdu01.1", "mgmt")])
+    # Isolation: an address in instance 0's subnets does not reach instance 0.
+    a0.cmd("ip addr add 30.0.0.99/24 dev mgmt; ip addr add %s/24 dev output" %
+           _other_host(ips[("vnf1.vdu01.0", "input")]))
+    assert ping_fails(a0, ips[("vnf1.vdu01.0", "mgmt")])
+    assert ping_fails(a0, ips[("vnf1.vdu01.0", "input")])
+    listed = requests.get(url + "/instantiations").json()
+    assert sorted(i["uuid"] for i in listed) == sorted([first, second])
+
+    # Terminate the first; the second keeps working.
+    response = requests.delete(url + "/instantiations", json={"service_instance_uuid": first})
+    assert response.status_code == 200
+    assert net.getNodeByName("vnf0.vdu01.0") is None
+    assert not flows_with_cookie("dc1.s1", cookie) and not flows_with_cookie("dc2.s1", cookie)
+    assert not any(s["name"] in run(["ovs-vsctl", "list-br"]).split() for s in info["saps"])
+    assert reachable(a0, ips2[("vnf1.vdu01.1", "input")])
+    assert tcp_mbit_s(a0, a1, ips2[("vnf1.vdu01.1", "input")]) > 10
+
+    # Terminate all: nothing of the service is left.
+    assert requests.delete(url + "/api/v2/requests").status_code == 200
+    assert requests.get(url + "/instantiations").json() == []
+    assert not any(n.startswith(("vnf0.", "vnf1.")) for n in net.nameToNode)
+    assert net.installed_chains == [] and net.installed_lans == []
+    assert net.vlans.in_use() == vlans_before
+    assert llcm.llcm.eline_pool.in_use() == [] and llcm.llcm.elan_pool.in_use() == []
+    for bridge in ("dc1.s1", "dc2.s1"):
+        assert not flows_with_cookie(bridge, info2["cookie"])
+
+
+def _other_host(ip):
+    """Another address in the same /24."""
+    parts = ip.split(".")
+    return ".".join(parts[:3] + ["99"])
+
+
+def test_chain_end_to_end_through_both_vnfs_with_sap_containers(make_llcm, packages):
+    net, llcm = make_llcm(deploy_sap=True)
+    assert upload(llcm.url, packages["emulator-example"]).status_code == 201
+    info = details(llcm.url, instantiate(llcm.url))
+    assert {s["name"] for s in info["saps"]} == {"sap.mgmt.0", "sap.input.0", "sap.output.0"}
+    ips = {(u["name"], i["id"]): i["ip"].split("/")[0]
+           for u in info["units"] for i in u["interfaces"]}
+    ips.update({(s["name"], s["cp"]): s["ip"].split("/")[0] for s in info["saps"]})
+    sap_in, sap_out = net.getNodeByName("sap.input.0"), net.getNodeByName("sap.output.0")
+    vnf0, vnf1 = net.getNodeByName("vnf0.vdu01.0"), net.getNodeByName("vnf1.vdu01.0")
+    # Make the VNFs route: input -> vnf0 -> vnf1 -> output and back.
+    out_net = ips[("sap.output.0", "output")].rsplit(".", 1)[0] + ".0/24"
+    in_net = ips[("sap.input.0", "input")].rsplit(".", 1)[0] + ".0/24"
+    for vnf in (vnf0, vnf1):
+        vnf.netns_run(["sysctl", "-qw", "net.ipv4.ip_forward=1"])
+    sap_in.netns_run(["ip", "route", "add", out_net, "via", ips[("vnf0.vdu01.0", "input")]])
+    vnf0.netns_run(["ip", "route", "add", out_net, "via", ips[("vnf1.vdu01.0", "input")]])
+    vnf1.netns_run(["ip", "route", "add", in_net, "via", ips[("vnf0.vdu01.0", "output")]])
+    sap_out.netns_run(["ip", "route", "add", in_net, "via", ips[("vnf1.vdu01.0", "output")]])
+    target = ips[("sap.output.0", "output")]
+    assert reachable(sap_in, target)
+    assert "ttl=62" in sap_in.cmd("ping -c 1 -W 2 %s" % target)  # two routers on the way
+    assert tcp_mbit_s(sap_in, sap_out, target) > 10
+    assert requests.delete(llcm.url + "/instantiations").status_code == 200
+    assert not [n for n in net.nameToNode if n.startswith(("sap.", "vnf"))]
+
+
+def test_published_ports_move_per_instance_and_env_files_apply(make_llcm, packages, tmp_path):
+    (tmp_path / "vnf0.vdu01.1.env.yml").write_text("SERVICE_COLOR: blue\n")
+    net, llcm = make_llcm(env_conf_folder=str(tmp_path))
+    assert upload(llcm.url, packages["published-port"]).status_code == 201
+    first, second = instantiate(llcm.url), instantiate(llcm.url)
+    assert details(llcm.url, second)["units"][0]["published_ports"] == {"8080/tcp": 19080}
+    pages = {}
+    for port in (18080, 19080):
+        pages[port] = _get_when_up("http://127.0.0.1:%d/" % port)
+    assert "VNF_NAME=vnf0.vdu01.0" in pages[18080] and "SERVICE_COLOR" not in pages[18080]
+    assert "VNF_NAME=vnf0.vdu01.1" in pages[19080] and "SERVICE_COLOR=blue" in pages[19080]
+    ports = json.loads(run(["docker", "inspect", "-f", "{{json .HostConfig.PortBindings}}",
+                            "mn.vnf0.vdu01.1"]))
+    assert ports["8080/tcp"] == [{"HostIp": "127.0.0.1", "HostPort": "19080"}]
+    requests.delete(llcm.url + "/instantiations", json={"service_instance_uuid": first})
+    assert "VNF_NAME=vnf0.vdu01.1" in _get_when_up("http://127.0.0.1:19080/")
+
+
+def _get_when_up(url, attempts=50):
+    """The page once the VNF's server accepts connections (bounded)."""
+    for _ in range(attempts):
+        try:
+            return requests.get(url, timeout=2).text
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    raise AssertionError("%s never answered" % url)
+
+
+def test_static_placement_from_yaml(make_llcm, packages, tmp_path):
+    placement = tmp_path / "placement.yml"
+    placement.write_text("vnf0.vdu01.0: dc2\nvnf1.vdu01.0: dc2\n")
+    net, llcm = make_llcm(placement_algorithm_obj=StaticConfigPlacement(str(placement)))
+    upload(llcm.url, packages["emulator-example"])
+    info = details(llcm.url, instantiate(llcm.url, service_name="emulator-example-service"))
+    assert {u["datacenter"] for u in info["units"]} == {"dc2"}
+    assert set(net.dcs["dc2"].containers) == {"vnf0.vdu01.0", "vnf1.vdu01.0"}
+    assert net.dcs["dc1"].containers == {}
+    vnf0 = net.getNodeByName("vnf0.vdu01.0")
+    assert reachable(vnf0, addresses(info)[("vnf1.vdu01.0", "input")])
+
+
+def test_two_llcms_in_one_process_keep_their_own_catalogues(make_llcm, packages):
+    _, first = make_llcm()
+    _, second = make_llcm()
+    assert upload(first.url, packages["published-port"]).status_code == 201
+    assert len(requests.get(first.url + "/packages").json()) == 1
+    assert requests.get(second.url + "/packages").json() == []
+    assert first.llcm.storage_dir != second.llcm.storage_dir
+
+
+def test_multi_vdu_vnf_on_e_lines_and_internal_lan(make_llcm, tmp_path):
+    """vnf0 has two units: input enters vdu01, output leaves vdu02, and the
+    VNFD's own E-LAN joins the units."""
+    project = tmp_path / "project"
+    shutil.copytree(os.path.join(REPO, "services", "emulator-example"), project)
+    vnfd_path = project / "default-vnf0.yml"
+    vnfd = yaml.safe_load(vnfd_path.read_text())
+    second = dict(vnfd["virtual_deployment_units"][0], id="vdu02")
+    vnfd["virtual_deployment_units"].append(second)
+    for unit in vnfd["virtual_deployment_units"]:
+        unit["connection_points"] = unit["connection_points"] + [{"id": "inner"}]
+    vnfd["virtual_links"] = [
+        {"id": "mgmt", "connectivity_type": "E-LAN",
+         "connection_points_reference": ["vdu01:mgmt", "vdu02:mgmt", "mgmt"]},
+        {"id": "input", "connectivity_type": "E-Line",
+         "connection_points_reference": ["vdu01:input", "input"]},
+        {"id": "output", "connectivity_type": "E-Line",
+         "connection_points_reference": ["vdu02:output", "output"]},
+        {"id": "inner", "connectivity_type": "E-LAN",
+         "connection_points_reference": ["vdu01:inner", "vdu02:inner"]}]
+    vnfd_path.write_text(yaml.safe_dump(vnfd))
+    net, llcm = make_llcm()
+    response = upload(llcm.url, pack_project(str(project), str(tmp_path / "multi.tgo")))
+    assert response.status_code == 201, response.text
+    info = details(llcm.url, instantiate(llcm.url))
+    ips = addresses(info)
+    assert {u["name"] for u in info["units"]} == {"vnf0.vdu01.0", "vnf0.vdu02.0",
+                                                  "vnf1.vdu01.0"}
+    vdu1, vdu2 = net.getNodeByName("vnf0.vdu01.0"), net.getNodeByName("vnf0.vdu02.0")
+    vnf1 = net.getNodeByName("vnf1.vdu01.0")
+    assert reachable(vdu1, ips[("vnf0.vdu02.0", "inner")])          # internal E-LAN
+    assert reachable(vdu2, ips[("vnf1.vdu01.0", "input")])          # vnf0:output is vdu02's
+    assert tcp_mbit_s(vdu2, vnf1, ips[("vnf1.vdu01.0", "input")]) > 10
+    assert host_reaches(ips[("vnf0.vdu01.0", "input")])             # input is vdu01's
+    assert reachable(vdu1, ips[("vnf0.vdu02.0", "mgmt")])

@@ -1,23 +1,37 @@
 #!/usr/bin/env python3
-"""The default demo: 2 PoPs joined by a shaped link, a 2-VNF service chained across them.
+"""The default demo: 2 PoPs joined by a shaped link, then two services on them.
 
-The switches forward nothing by themselves (no learning): the service's
-traffic flows only because a bidirectional chain (VLAN-isolated, cookie 1)
-is installed through the os-ken controller.  Run by `./run demo`.  With a terminal attached it drops into the Mininet CLI
+1. Two VNFs chained by hand: the switches forward nothing by themselves (no
+   learning); traffic flows only because a bidirectional chain
+   (VLAN-isolated, cookie 1) is installed through the os-ken controller.
+2. The 5GTANGO example service (services/emulator-example) pushed to the
+   LLCM over HTTP as a .tgo: vnf0 and vnf1 placed round robin on the PoPs,
+   chained by its E-Lines, reachable from the host over its management E-LAN.
+
+Run by `./run demo`.  With a terminal attached it drops into the Mininet CLI
 (try `client ping server`, `server ip addr`); without one it prints the
 summary and exits 0 if traffic flowed, 1 otherwise.
 """
 
 import argparse
+import os
 import re
+import subprocess
 import sys
+import tempfile
 
+import requests
 from mininet.log import setLogLevel
 from mininet.node import RemoteController
 from rich.console import Console
 from rich.table import Table
 
+from emuvim.api.tango import TangoLLCMEndpoint
+from emuvim.api.tango.package import pack_project
 from emuvim.dcemulator.net import DCNetwork
+
+EXAMPLE_SERVICE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "services",
+                               "emulator-example")
 
 
 def measure(client, server_ip):
@@ -75,11 +89,57 @@ def main():
         console.print("cookie 1 counters: %d packets, %d bytes entered the chains" % (
             counters["packets"], counters["bytes"]))
         ok = result["ping_loss_pct"] == 0 and result["tcp_mbit_s"] > 0
+        ok = llcm_demo(net, console) and ok
         if sys.stdin.isatty() and not args.no_cli:
             net.CLI()
         return 0 if ok else 1
     finally:
         net.stop()
+
+
+def llcm_demo(net, console):
+    """Upload, instantiate, measure and terminate the 5GTANGO example service."""
+    llcm = TangoLLCMEndpoint("127.0.0.1", 0)
+    for dc in net.dcs.values():
+        llcm.connectDatacenter(dc)
+    llcm.start()
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            tgo = pack_project(EXAMPLE_SERVICE, os.path.join(folder, "example.tgo"))
+            with open(tgo, "rb") as stream:
+                uploaded = requests.post(llcm.url + "/packages", files={"package": stream})
+        uploaded.raise_for_status()
+        created = requests.post(llcm.url + "/instantiations", json={}, timeout=300)
+        created.raise_for_status()
+        info = requests.get("%s/instantiations/%s" % (
+            llcm.url, created.json()["service_instance_uuid"])).json()
+        table = Table(title="5GTANGO service %s via the LLCM on %s" % (
+            info["instance_name"], llcm.url))
+        for column in ("PoP", "container", "interfaces"):
+            table.add_column(column)
+        ips = {}
+        for unit in info["units"]:
+            table.add_row(unit["datacenter"], unit["name"], ", ".join(
+                "%s %s" % (i["id"], i["ip"]) for i in unit["interfaces"]))
+            ips.update({(unit["vnf_id"], i["id"]): i["ip"].split("/")[0]
+                        for i in unit["interfaces"]})
+        console.print(table)
+        vnf0, vnf1 = (net.getNodeByName(u["name"]) for u in info["units"])
+        _wait_iperf(vnf1)
+        result = measure(vnf0, ips[("vnf1", "input")])
+        console.print("E-Line vnf0:output -> vnf1:input: ping loss %d%%, TCP %.1f Mbit/s" % (
+            result["ping_loss_pct"], result["tcp_mbit_s"]))
+        host_ok = all(subprocess.run(["ping", "-c", "2", "-W", "2", ips[(v, "mgmt")]],
+                                     capture_output=True).returncode == 0
+                      for v in ("vnf0", "vnf1"))
+        console.print("host -> vnf0, vnf1 over the management E-LAN (SAP %s): %s" % (
+            next(s["ip"] for s in info["saps"] if s["cp"] == "mgmt"),
+            "ping ok" if host_ok else "ping FAILED"))
+        requests.delete(llcm.url + "/instantiations").raise_for_status()
+        console.print("service terminated: containers, flows, VLANs and subnets released")
+        return result["ping_loss_pct"] == 0 and result["tcp_mbit_s"] > 0 and host_ok
+    finally:
+        llcm.stop()
 
 
 def _wait_iperf(server, timeout=10):

@@ -107,6 +107,11 @@ class DockerEngine:
     def update(self, name, **resources):
         self.client.api.update_container(name, **resources)
 
+    def exec_detached(self, name, argv):
+        """Start argv in the container and return at once (`docker exec -d`)."""
+        exec_id = self.client.api.exec_create(name, argv)["Id"]
+        self.client.api.exec_start(exec_id, detach=True)
+
     def remove(self, name):
         """Remove a container; a container already gone is not an error."""
         try:

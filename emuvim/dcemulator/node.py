@@ -42,7 +42,8 @@ class EmulatorCompute(DockerHost):
         """
         command = self._image_command(names)
         if command:
-            system.run(["docker", "exec", "-d", self.container_name, "sh", "-c", command])
+            # Through the API: a `docker exec -d` process costs ~0.1 s more per VNF.
+            self.engine.exec_detached(self.container_name, ["sh", "-c", command])
         return command
 
     def stop_vnf_command(self, timeout=10, names=STOP_COMMAND_VARS):

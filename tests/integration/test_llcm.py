@@ -17,6 +17,7 @@ from emuvim.api.tango.llcm import StaticConfigPlacement
 from emuvim.api.tango.package import pack_project
 from emuvim.dcemulator.images import image_exists
 
+from tango_examples import make_multi_vdu
 from helpers import cgroup_value, ping_fails, reachable, run, tcp_mbit_s
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -260,20 +261,7 @@ def test_multi_vdu_vnf_on_e_lines_and_internal_lan(make_llcm, tmp_path):
     project = tmp_path / "project"
     shutil.copytree(os.path.join(REPO, "services", "emulator-example"), project)
     vnfd_path = project / "default-vnf0.yml"
-    vnfd = yaml.safe_load(vnfd_path.read_text())
-    second = dict(vnfd["virtual_deployment_units"][0], id="vdu02")
-    vnfd["virtual_deployment_units"].append(second)
-    for unit in vnfd["virtual_deployment_units"]:
-        unit["connection_points"] = unit["connection_points"] + [{"id": "inner"}]
-    vnfd["virtual_links"] = [
-        {"id": "mgmt", "connectivity_type": "E-LAN",
-         "connection_points_reference": ["vdu01:mgmt", "vdu02:mgmt", "mgmt"]},
-        {"id": "input", "connectivity_type": "E-Line",
-         "connection_points_reference": ["vdu01:input", "input"]},
-        {"id": "output", "connectivity_type": "E-Line",
-         "connection_points_reference": ["vdu02:output", "output"]},
-        {"id": "inner", "connectivity_type": "E-LAN",
-         "connection_points_reference": ["vdu01:inner", "vdu02:inner"]}]
+    vnfd = make_multi_vdu(yaml.safe_load(vnfd_path.read_text()))
     vnfd_path.write_text(yaml.safe_dump(vnfd))
     net, llcm = make_llcm()
     response = upload(llcm.url, pack_project(str(project), str(tmp_path / "multi.tgo")))
@@ -289,3 +277,18 @@ def test_multi_vdu_vnf_on_e_lines_and_internal_lan(make_llcm, tmp_path):
     assert tcp_mbit_s(vdu2, vnf1, ips[("vnf1.vdu01.0", "input")]) > 10
     assert host_reaches(ips[("vnf0.vdu01.0", "input")])             # input is vdu01's
     assert reachable(vdu1, ips[("vnf0.vdu02.0", "mgmt")])
+
+
+def test_auto_deploy_and_auto_delete(make_llcm, packages):
+    net, llcm = make_llcm(auto_deploy=True, auto_delete=True)
+    assert upload(llcm.url, packages["published-port"]).status_code == 201
+    first = requests.get(llcm.url + "/instantiations").json()
+    assert [i["status"] for i in first] == ["running"]
+    assert "vnf0.vdu01.0" in net.dcs["dc1"].containers
+    # The next upload terminates what runs, then deploys the new service.
+    assert upload(llcm.url, packages["emulator-example"]).status_code == 201
+    second = requests.get(llcm.url + "/instantiations").json()
+    assert len(second) == 1 and second[0]["uuid"] != first[0]["uuid"]
+    assert second[0]["instance_name"].startswith("eu.5gtango.emulator_example")
+    running = list(net.dcs["dc1"].containers) + list(net.dcs["dc2"].containers)
+    assert sorted(running) == ["vnf0.vdu01.0", "vnf1.vdu01.0"]

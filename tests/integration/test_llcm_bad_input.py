@@ -1,21 +1,17 @@
 """Bad packages and requests: a clear 4xx, and nothing half-created."""
 
 import os
-import stat
-import zipfile
 
 import pytest
 import requests
-import yaml
 from mininet.node import RemoteController
 
 from emuvim.api.tango import TangoLLCMEndpoint
 from emuvim.dcemulator.images import BUSYBOX_IMAGE
 
 from helpers import run
+from tango_examples import example_descriptors, write_package
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-EXAMPLE = os.path.join(REPO, "services", "emulator-example")
 SCRATCH_IMAGE = "emuvim/llcm-rollback-test:latest"
 
 
@@ -33,40 +29,6 @@ def llcm(make_net):
     endpoint.stop()
 
 
-def descriptors():
-    load = lambda name: yaml.safe_load(open(os.path.join(EXAMPLE, name)))  # noqa: E731
-    return {"nsd": load("emulator_example_nsd.yml"),
-            "vnfds": [load("default-vnf0.yml"), load("default-vnf1.yml")]}
-
-
-def write_package(path, nsd=None, vnfds=None, napd=None, extra=None, symlink=None):
-    """A .tgo from descriptor dicts; napd=False leaves the NAPD out."""
-    entries = {}
-    content = []
-    if nsd is not None:
-        entries["Definitions/nsd.yml"] = yaml.safe_dump(nsd)
-        content.append({"source": "Definitions/nsd.yml",
-                        "content-type": "application/vnd.5gtango.nsd"})
-    for index, vnfd in enumerate(vnfds or []):
-        entries["Definitions/vnfd%d.yml" % index] = yaml.safe_dump(vnfd)
-        content.append({"source": "/Definitions/vnfd%d.yml" % index,
-                        "content-type": "application/vnd.5gtango.vnfd"})
-    if napd is None:
-        napd = yaml.safe_dump({"vendor": "test", "name": "test-service", "version": "1",
-                               "package_content": content})
-    if napd is not False:
-        entries["TOSCA-Metadata/NAPD.yaml"] = napd
-    entries.update(extra or {})
-    with zipfile.ZipFile(path, "w") as archive:
-        for name, data in entries.items():
-            archive.writestr(name, data)
-        if symlink:
-            info = zipfile.ZipInfo(symlink)
-            info.external_attr = (stat.S_IFLNK | 0o777) << 16
-            archive.writestr(info, "/etc/shadow")
-    return str(path)
-
-
 def post_file(url, path):
     with open(path, "rb") as stream:
         return requests.post(url + "/packages", files={"package": stream})
@@ -80,25 +42,25 @@ def catalogue_is_empty(endpoint):
 
 
 def _mutated(change):
-    d = descriptors()
+    d = example_descriptors()
     change(d)
     return d
 
 
 BAD_PACKAGES = {
-    "parent-path": (lambda p: write_package(p, extra={"../../escaped.txt": "x"}, **descriptors()),
+    "parent-path": (lambda p: write_package(p, extra={"../../escaped.txt": "x"}, **example_descriptors()),
                     400, "leaves the package"),
-    "absolute-path": (lambda p: write_package(p, extra={"/tmp/escaped.txt": "x"}, **descriptors()),
+    "absolute-path": (lambda p: write_package(p, extra={"/tmp/escaped.txt": "x"}, **example_descriptors()),
                       400, "absolute"),
-    "symlink": (lambda p: write_package(p, symlink="Definitions/link", **descriptors()),
+    "symlink": (lambda p: write_package(p, symlink="Definitions/link", **example_descriptors()),
                 400, "symbolic link"),
-    "no-napd": (lambda p: write_package(p, napd=False, **descriptors()), 422, "NAPD"),
-    "napd-garbage": (lambda p: write_package(p, napd="{not: [yaml", **descriptors()), 422,
+    "no-napd": (lambda p: write_package(p, napd=False, **example_descriptors()), 422, "NAPD"),
+    "napd-garbage": (lambda p: write_package(p, napd="{not: [yaml", **example_descriptors()), 422,
                      "not valid YAML"),
-    "no-nsd": (lambda p: write_package(p, vnfds=descriptors()["vnfds"]), 422, "no NSD"),
-    "no-vnfd": (lambda p: write_package(p, nsd=descriptors()["nsd"]), 422, "no VNFD"),
+    "no-nsd": (lambda p: write_package(p, vnfds=example_descriptors()["vnfds"]), 422, "no NSD"),
+    "no-vnfd": (lambda p: write_package(p, nsd=example_descriptors()["nsd"]), 422, "no VNFD"),
     "vnfd-missing-for-nsd": (lambda p: write_package(
-        p, nsd=descriptors()["nsd"], vnfds=descriptors()["vnfds"][:1]), 422, "default-vnf1"),
+        p, nsd=example_descriptors()["nsd"], vnfds=example_descriptors()["vnfds"][:1]), 422, "default-vnf1"),
     "image-missing": (lambda p: write_package(p, **_mutated(
         lambda d: d["vnfds"][1]["virtual_deployment_units"][0].update(
             vm_image="emuvim/does-not-exist:1"))), 422, "does-not-exist"),
@@ -107,7 +69,7 @@ BAD_PACKAGES = {
                  422, "connectivity_type"),
     "yaml-with-python-tag": (lambda p: write_package(
         p, napd="!!python/object/apply:os.system ['touch /tmp/emuvim-pwned']\n",
-        **descriptors()), 422, "YAML"),
+        **example_descriptors()), 422, "YAML"),
 }
 
 
@@ -138,7 +100,7 @@ def test_uploads_that_are_not_packages(llcm, tmp_path):
     assert raw_big.status_code == 413
     assert catalogue_is_empty(endpoint)
     # The raw-body form of a good package works (vim-emu accepted both).
-    good = write_package(tmp_path / "good.tgo", **descriptors())
+    good = write_package(tmp_path / "good.tgo", **example_descriptors())
     with open(good, "rb") as stream:
         assert requests.post(url, data=stream.read()).status_code == 201
 
@@ -163,7 +125,7 @@ def test_failed_instantiation_rolls_back(llcm, tmp_path):
     net, endpoint = llcm
     assert run(["docker", "tag", BUSYBOX_IMAGE, SCRATCH_IMAGE]) == ""
     try:
-        d = descriptors()
+        d = example_descriptors()
         d["vnfds"][1]["virtual_deployment_units"][0]["vm_image"] = SCRATCH_IMAGE
         response = post_file(endpoint.url, write_package(tmp_path / "p.tgo", **d))
         assert response.status_code == 201, response.text

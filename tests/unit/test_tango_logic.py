@@ -1,12 +1,8 @@
 """LLCM logic without Docker: packages, descriptors, plans, placement."""
 
-import copy
 import os
-import stat
-import zipfile
 
 import pytest
-import yaml
 
 from emuvim.api.tango.package import (LlcmError, PackageError, pack_project, read_descriptors,
                                       safe_member_path, unpack)
@@ -16,8 +12,8 @@ from emuvim.api.tango.plan import PORT_OFFSET, SubnetPool, plan_instance
 from emuvim.api.tango.service import memory_bytes, parse_service, resource_args
 from emuvim.api.tango.package import PackageContent
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-EXAMPLE = os.path.join(REPO, "services", "emulator-example")
+from tango_examples import EXAMPLE, example_descriptors, make_multi_vdu, write_zip
+
 
 
 class FakeDc:
@@ -29,11 +25,8 @@ DCS = {"dc1": FakeDc("dc1"), "dc2": FakeDc("dc2")}
 
 
 def example_content():
-    folder = os.path.join(REPO, "services", "emulator-example")
-    load = lambda name: yaml.safe_load(open(os.path.join(folder, name)))  # noqa: E731
-    return PackageContent({"name": "emulator-example-service"},
-                          load("emulator_example_nsd.yml"),
-                          [load("default-vnf0.yml"), load("default-vnf1.yml")])
+    d = example_descriptors()
+    return PackageContent({"name": "emulator-example-service"}, d["nsd"], d["vnfds"])
 
 
 def plan(service, ssiid=0, placement=None, sap_containers=False, pools=None):
@@ -45,21 +38,10 @@ def plan(service, ssiid=0, placement=None, sap_containers=False, pools=None):
 # -- zip safety ---------------------------------------------------------------------------
 
 
-def make_zip(path, entries, symlink=None):
-    with zipfile.ZipFile(path, "w") as archive:
-        for name, data in entries.items():
-            archive.writestr(name, data)
-        if symlink:
-            info = zipfile.ZipInfo(symlink)
-            info.external_attr = (stat.S_IFLNK | 0o777) << 16
-            archive.writestr(info, "/etc/passwd")
-    return path
-
-
 @pytest.mark.parametrize("name", ["../evil", "a/../../evil", "/etc/evil", "C:/evil",
                                   "a\\..\\evil"])
 def test_unsafe_entry_names_are_refused(tmp_path, name):
-    archive = make_zip(tmp_path / "p.tgo", {"ok.txt": "x", name: "boom"})
+    archive = write_zip(tmp_path / "p.tgo", {"ok.txt": "x", name: "boom"})
     with pytest.raises(PackageError) as err:
         unpack(str(archive), str(tmp_path / "out"))
     assert err.value.status == 400
@@ -67,7 +49,7 @@ def test_unsafe_entry_names_are_refused(tmp_path, name):
 
 
 def test_symlink_entries_are_refused(tmp_path):
-    archive = make_zip(tmp_path / "p.tgo", {"ok.txt": "x"}, symlink="link")
+    archive = write_zip(tmp_path / "p.tgo", {"ok.txt": "x"}, symlink="link")
     with pytest.raises(PackageError, match="symbolic link"):
         unpack(str(archive), str(tmp_path / "out"))
     assert not (tmp_path / "out").exists()
@@ -78,7 +60,7 @@ def test_not_a_zip_and_too_big(tmp_path):
     with pytest.raises(PackageError, match="not a zip") as err:
         unpack(str(tmp_path / "junk"), str(tmp_path / "out"))
     assert err.value.status == 400
-    archive = make_zip(tmp_path / "big.tgo", {"a": "x" * 5000})
+    archive = write_zip(tmp_path / "big.tgo", {"a": "x" * 5000})
     with pytest.raises(PackageError, match="expands") as err:
         unpack(str(archive), str(tmp_path / "out"), max_bytes=1000)
     assert err.value.status == 413
@@ -109,7 +91,7 @@ def test_napd_problems(tmp_path, napd, message):
     entries = {"a.yml": "name: a\n"}
     if napd is not None:
         entries["TOSCA-Metadata/NAPD.yaml"] = napd
-    unpack(make_zip(tmp_path / "p.tgo", entries), str(tmp_path / "pkg"))
+    unpack(write_zip(tmp_path / "p.tgo", entries), str(tmp_path / "pkg"))
     with pytest.raises(PackageError, match=message) as err:
         read_descriptors(str(tmp_path / "pkg"))
     assert err.value.status == 422
@@ -119,7 +101,7 @@ def test_napd_source_may_not_leave_the_package(tmp_path):
     napd = ("name: x\npackage_content:\n"
             "- {source: file:///../../etc/passwd, content-type: application/vnd.5gtango.nsd}\n"
             "- {source: a.yml, content-type: application/vnd.5gtango.vnfd}\n")
-    unpack(make_zip(tmp_path / "p.tgo", {"TOSCA-Metadata/NAPD.yaml": napd, "a.yml": "x: 1"}),
+    unpack(write_zip(tmp_path / "p.tgo", {"TOSCA-Metadata/NAPD.yaml": napd, "a.yml": "x: 1"}),
            str(tmp_path / "pkg"))
     with pytest.raises(PackageError, match=r"\.\."):
         read_descriptors(str(tmp_path / "pkg"))
@@ -269,23 +251,7 @@ def test_published_ports_move_per_instance():
 
 def multi_vdu_content():
     content = example_content()
-    vnfd = content.vnfds[0]
-    first = vnfd["virtual_deployment_units"][0]
-    second = copy.deepcopy(first)
-    second["id"] = "vdu02"
-    vnfd["virtual_deployment_units"].append(second)
-    for du in vnfd["virtual_deployment_units"]:
-        du["connection_points"].append({"id": "internal", "type": "internal"})
-    vnfd["virtual_links"] = [
-        {"id": "mgmt", "connectivity_type": "E-LAN",
-         "connection_points_reference": ["vdu01:mgmt", "vdu02:mgmt", "mgmt"]},
-        {"id": "input", "connectivity_type": "E-Line",
-         "connection_points_reference": ["vdu01:input", "input"]},
-        {"id": "output", "connectivity_type": "E-Line",
-         "connection_points_reference": ["vdu02:output", "output"]},
-        {"id": "inner", "connectivity_type": "E-LAN",
-         "connection_points_reference": ["vdu01:internal", "vdu02:internal"]},
-    ]
+    make_multi_vdu(content.vnfds[0])
     return content
 
 
@@ -296,7 +262,7 @@ def test_multi_vdu_vnf_maps_cps_to_units_and_deploys_internal_links():
     assert links["vnf0-2-vnf1"] == [("vnf0.vdu02.0", "output"), ("vnf1.vdu01.0", "input")]
     assert links["input-2-vnf0"][1] == ("vnf0.vdu01.0", "input")
     assert ("vnf0.vdu02.0", "mgmt") in links["mgmt"]
-    assert links["inner"] == [("vnf0.vdu01.0", "internal"), ("vnf0.vdu02.0", "internal")]
+    assert links["inner"] == [("vnf0.vdu01.0", "inner"), ("vnf0.vdu02.0", "inner")]
 
 
 # -- placement ----------------------------------------------------------------------------
@@ -328,3 +294,13 @@ def test_pack_project_reports_missing_files(tmp_path):
         "package: {vendor: v, name: n, version: '1'}\n")
     with pytest.raises(PackageError, match="does not exist"):
         pack_project(str(tmp_path), str(tmp_path / "out.tgo"))
+
+
+def test_sap_image_comes_from_the_sap_vnfd(tmp_path):
+    from emuvim.api.tango.endpoint import sap_image_from_vnfd
+    path = tmp_path / "sap_vnfd.yml"
+    path.write_text("name: sap\nvirtual_deployment_units:\n- {id: u, vm_image: my/sap:1}\n")
+    assert sap_image_from_vnfd(str(path)) == "my/sap:1"
+    path.write_text("name: sap\n")
+    with pytest.raises(ValueError, match="no image"):
+        sap_image_from_vnfd(str(path))

@@ -84,18 +84,27 @@ class ServiceInstance:
     # -- deploy -----------------------------------------------------------------------
 
     def deploy(self):
+        phases, mark = {}, time.monotonic()
+        steps = (
+            ("containers", lambda: self._parallel([(self._start_unit, u)
+                                                   for u in self.plan.units])),
+            ("saps", lambda: self._parallel([(self._start_sap, s) for s in self.plan.saps])),
+            ("links", lambda: [self._connect(link) for link in self.plan.links]),
+            ("start commands", lambda: self._parallel([(self._start_command, name)
+                                                       for name in list(self._units)])),
+        )
         try:
-            self._parallel([(self._start_unit, u) for u in self.plan.units])
-            self._parallel([(self._start_sap, s) for s in self.plan.saps])
-            for link in self.plan.links:
-                self._connect(link)
-            self._parallel([(self._start_command, name) for name in self._units])
+            for phase, step in steps:
+                step()
+                phases[phase], mark = time.monotonic() - mark, time.monotonic()
         except BaseException as err:
             log.warning("instance %s failed (%s): rolling back", self.name, err)
             self.status = "failed"
             self.terminate(run_stop_commands=False)
             raise
         self.status = "running"
+        log.info("instance %s deployed: %s", self.name,
+                 ", ".join("%s %.2f s" % item for item in phases.items()))
 
     def _parallel(self, calls):
         """Run calls concurrently; the first error is raised after all finished."""

@@ -44,6 +44,11 @@ class LlcmOptions:
     publish_ip: str = "127.0.0.1"    # host address published ports bind to
     max_workers: int = 8
     max_upload_bytes: int = MAX_UPLOAD_BYTES
+    # vim-emu's ranges (public address space: host-side SAPs route the /24s
+    # in use to the emulator while an instance runs); any prefix shorter
+    # than /24 works.
+    eline_pool: str = ELINE_POOL
+    elan_pool: str = ELAN_POOL
 
 
 @dataclass
@@ -77,8 +82,8 @@ class TangoLLCM:
         self.dcs = {}
         self.services = {}
         self.instances = {}
-        self.eline_pool = SubnetPool(ELINE_POOL)
-        self.elan_pool = SubnetPool(ELAN_POOL)
+        self.eline_pool = SubnetPool(self.options.eline_pool)
+        self.elan_pool = SubnetPool(self.options.elan_pool)
         self._own_storage = storage_dir is None
         self.storage_dir = storage_dir or tempfile.mkdtemp(prefix="emuvim-llcm-")
         for sub in ("uploads", "catalog/services"):
@@ -133,8 +138,10 @@ class TangoLLCM:
                                "registry; build them first (vim-emu images build --dir "
                                "<folder with a Dockerfile>)" % ", ".join(missing), 422)
         first = dict(list(self.dcs.items())[:1])
-        plan = plan_instance(service, 0, FirstDcPlacement(), first, SubnetPool(ELINE_POOL),
-                             SubnetPool(ELAN_POOL), "00000000", self.options.deploy_sap)
+        plan = plan_instance(service, 0, FirstDcPlacement(), first,
+                             SubnetPool(self.options.eline_pool),
+                             SubnetPool(self.options.elan_pool), "00000000",
+                             self.options.deploy_sap)
         plan.release_subnets()
 
     def find_service(self, service_uuid=None, service_name=None):

@@ -253,6 +253,9 @@ def test_two_llcms_in_one_process_keep_their_own_catalogues(make_llcm, packages)
     assert len(requests.get(first.url + "/packages").json()) == 1
     assert requests.get(second.url + "/packages").json() == []
     assert first.llcm.storage_dir != second.llcm.storage_dir
+    paths = requests.get(first.url + "/openapi.json").json()["paths"]
+    assert {"/packages", "/services", "/instantiations", "/api/v3/records/services",
+            "/emulator/exit"} <= set(paths)
 
 
 def test_multi_vdu_vnf_on_e_lines_and_internal_lan(make_llcm, tmp_path):

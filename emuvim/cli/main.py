@@ -1,16 +1,16 @@
 """The `vim-emu` command line.
 
-REST groups (compute, datacenter, network, monitor) talk to a running
-emulator over HTTP only.  The local groups `images`, `package` and `clean`
-work on this machine (image builds, packing .tgo files, leftovers of
-crashed runs) and need no emulator.
+The REST groups (compute, datacenter, network, monitor) and the llcm group
+talk to a running emulator's APIs over HTTP only.  The local groups
+`images`, `package` and `clean` work on this machine (image builds, packing
+.tgo files, leftovers of crashed runs) and need no emulator.
 """
 
 import argparse
 import sys
 
 from emuvim import __version__
-from emuvim.cli import rest
+from emuvim.cli import llcm, rest
 
 
 def build_parser():
@@ -19,6 +19,7 @@ def build_parser():
     parser.add_argument("--version", action="version", version="emuvim " + __version__)
     groups = parser.add_subparsers(dest="group")
     rest.add_parsers(groups)
+    llcm.add_parsers(groups)
 
     images = groups.add_parser("images", help="build or list the local VNF images")
     images_cmd = images.add_subparsers(dest="command", required=True)
@@ -54,6 +55,8 @@ def main(argv=None):
         return 0
     if args.group in ("compute", "datacenter", "network", "monitor"):
         return rest.run(args)
+    if args.group == "llcm":
+        return rest.run(args, llcm.HANDLERS)
     from emuvim import admin
     if args.group == "images":
         if args.command == "build":

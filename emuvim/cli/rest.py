@@ -76,10 +76,10 @@ def _add_monitor_parsers(groups):
             parser.add_argument("-c", "--cookie", required=True)
 
 
-def _group(groups, name, help_text):
+def _group(groups, name, help_text, endpoint=DEFAULT_ENDPOINT):
     parser = groups.add_parser(name, help=help_text)
-    parser.add_argument("-e", "--endpoint", default=DEFAULT_ENDPOINT,
-                        help="REST API base URL (default %s)" % DEFAULT_ENDPOINT)
+    parser.add_argument("-e", "--endpoint", default=endpoint,
+                        help="API base URL (default %s)" % endpoint)
     parser.add_argument("--json", action="store_true", help="print JSON")
     return parser
 
@@ -105,11 +105,11 @@ def _name(parser):
 
 # -- running a command ---------------------------------------------------------------
 
-def run(args):
-    """Execute a parsed REST command; returns the process exit code."""
+def run(args, handlers=None):
+    """Execute a parsed API command; returns the process exit code."""
     endpoint = (getattr(args, "endpoint", None) or DEFAULT_ENDPOINT).rstrip("/")
     try:
-        handler = HANDLERS[(args.group, args.command)]
+        handler = (handlers or HANDLERS)[(args.group, args.command)]
         handler(endpoint, args)
         return 0
     except CliError as err:

@@ -5,7 +5,9 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
@@ -295,3 +297,61 @@ def test_auto_deploy_and_auto_delete(make_llcm, packages):
     assert second[0]["instance_name"].startswith("eu.5gtango.emulator_example")
     running = list(net.dcs["dc1"].containers) + list(net.dcs["dc2"].containers)
     assert sorted(running) == ["vnf0.vdu01.0", "vnf1.vdu01.0"]
+
+
+def _exec_events(container, since):
+    out = run(["docker", "events", "--since", since, "--until", "0s", "--filter",
+               "container=" + container, "--filter", "event=exec_start", "--format",
+               "{{.Action}}"])
+    return out.splitlines()
+
+
+def test_parallel_instantiations_and_bounded_stop_commands(make_llcm, packages, tmp_path):
+    """Two POSTs at once get instances 0 and 1; DELETE runs each unit's stop
+    command and waits for it at most stop_timeout (here 1 s, the command
+    would take 60 s)."""
+    project = tmp_path / "project"
+    shutil.copytree(os.path.join(REPO, "services", "published-port"), project)
+    vnfd_path = project / "status-vnf.yml"
+    vnfd = yaml.safe_load(vnfd_path.read_text())
+    vnfd["virtual_deployment_units"][0]["vm_cmd_stop"] = "/usr/local/bin/vnf-stop; sleep 60"
+    vnfd_path.write_text(yaml.safe_dump(vnfd))
+    net, llcm = make_llcm(stop_timeout=1)
+    assert upload(llcm.url, pack_project(str(project), str(tmp_path / "p.tgo"))).status_code \
+        == 201
+    since = run(["date", "+%s"]).strip()
+    with ThreadPoolExecutor(2) as pool:
+        uuids = list(pool.map(lambda _: instantiate(llcm.url), range(2)))
+    names = sorted(details(llcm.url, u)["instance_name"] for u in uuids)
+    assert names == ["eu.emuvim.status_service.0.1-inst.0",
+                     "eu.emuvim.status_service.0.1-inst.1"]
+    response = requests.delete(llcm.url + "/instantiations", timeout=30)
+    assert response.status_code == 200
+    assert net.dcs["dc1"].containers == {} and net.dcs["dc2"].containers == {}
+    for unit in ("mn.vnf0.vdu01.0", "mn.vnf0.vdu01.1"):
+        events = _exec_events(unit, since)
+        assert any("vnf-start" in e for e in events), events   # the image's VIM_EMU_CMD
+        assert any("vnf-stop; sleep 60" in e for e in events), events  # the VNFD's stop
+
+
+def test_vim_emu_llcm_commands(make_llcm):
+    """The shell loop: upload a project folder, instantiate, show, terminate."""
+    net, llcm = make_llcm()
+    vim_emu = os.path.join(os.path.dirname(sys.executable), "vim-emu")
+
+    def cli(*argv):
+        out = subprocess.run([vim_emu, "llcm", "-e", llcm.url] + list(argv),
+                             capture_output=True, text=True, timeout=300)
+        assert out.returncode == 0, out.stderr
+        return out.stdout.strip()
+    service_uuid = cli("upload", os.path.join(REPO, "services", "published-port"))
+    assert service_uuid in cli("services")
+    instance = cli("instantiate", "-n", "published-port-service")
+    assert "vnf0.vdu01.0" in cli("show", instance)
+    assert instance in cli("list")
+    assert "vnf0.vdu01.0" in net.dcs["dc1"].containers
+    cli("terminate", instance)
+    assert cli("list") == "" and net.dcs["dc1"].containers == {}
+    refused = subprocess.run([vim_emu, "llcm", "-e", llcm.url, "show", "nope"],
+                             capture_output=True, text=True)
+    assert refused.returncode == 1 and "404" in refused.stderr

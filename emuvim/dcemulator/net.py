@@ -330,13 +330,17 @@ class DCNetwork(ChainingMixin, Mininet):
                 params.setdefault("rxo", False)
             params.setdefault("owner_alias", self.identity.veth_alias())
             link = Mininet.addLink(self, node1, node2, port1, port2, cls=cls, **params)
-            try:
-                for intf in (link.intf1, link.intf2):
-                    if isinstance(intf.node, EmuSwitch) and intf.node.started:
-                        intf.node.attach(intf)
-            except BaseException:
+        # Adding the OVS port is half a link's cost and needs no Python state:
+        # outside the lock, concurrent VNF starts overlap here.
+        try:
+            for intf in (link.intf1, link.intf2):
+                if isinstance(intf.node, EmuSwitch) and intf.node.started:
+                    intf.node.attach(intf)
+        except BaseException:
+            with self._lock:
                 self._delete_link(link)
-                raise
+            raise
+        with self._lock:
             self._add_graph_edges(link, params)
         return link
 

@@ -110,6 +110,7 @@ def test_bad_requests(llcm):
     url = endpoint.url
     none = requests.post(url + "/instantiations", json={})
     assert none.status_code == 404 and "No service" in none.json()["error"]
+    assert requests.delete(url + "/instantiations").status_code == 404  # as in vim-emu
     assert requests.post(url + "/instantiations", data="{garbage").status_code == 400
     assert requests.post(url + "/instantiations", data="[1, 2]").status_code == 400
     assert requests.post(url + "/instantiations",

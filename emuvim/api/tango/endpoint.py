@@ -61,7 +61,7 @@ class TangoLLCMEndpoint:
         """PUT /emulator/exit: terminate the instances and stop the network, in the
         background so that the answer still goes out."""
         def stop():
-            self.llcm.terminate()
+            self.llcm.terminate_all()
             if self.llcm.dcs:
                 self.llcm.net.stop()
             self.exit_requested.set()

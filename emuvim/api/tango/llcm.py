@@ -122,7 +122,7 @@ class TangoLLCM:
         record = OnboardedService(service_uuid, service, content, folder, size, sha1,
                                   time.time())
         if self.options.auto_delete:
-            self.terminate()
+            self.terminate_all()
         with self._lock:
             self.services[service_uuid] = record
         log.info("on-boarded %s as %s", service.instance_prefix, service_uuid)
@@ -194,20 +194,32 @@ class TangoLLCM:
     def terminate(self, service_uuid=None, instance_uuid=None):
         """Terminate one instance, a service's instances, or all; returns how many."""
         with self._lock:
+            if not self.services:
+                raise LlcmError("No service on-boarded.", 404)
             if instance_uuid:
                 if instance_uuid not in self.instances:
                     raise LlcmError("Service instance %s not found" % instance_uuid, 404)
-                doomed = [self.instances[instance_uuid]]
+                instance = self.instances[instance_uuid]
+                if instance.status != "running":
+                    raise LlcmError("instance %s is %s" % (instance_uuid, instance.status), 409)
+                doomed = [instance]
             elif service_uuid:
                 if service_uuid not in self.services:
                     raise LlcmError("Service %s not found" % service_uuid, 404)
                 doomed = [i for i in self.instances.values() if i.service_uuid == service_uuid]
             else:
                 doomed = list(self.instances.values())
-            busy = [i for i in doomed if i.status != "running"]
-            if busy and instance_uuid:
-                raise LlcmError("instance %s is %s" % (busy[0].uuid, busy[0].status), 409)
-            doomed = [i for i in doomed if i.status == "running"]
+        return self._terminate_running(doomed)
+
+    def terminate_all(self):
+        """Every running instance (auto_delete, exit, close); never refuses."""
+        with self._lock:
+            doomed = list(self.instances.values())
+        return self._terminate_running(doomed)
+
+    def _terminate_running(self, instances):
+        with self._lock:
+            doomed = [i for i in instances if i.status == "running"]
             for instance in doomed:
                 instance.status = "terminating"
         for instance in doomed:
@@ -230,6 +242,6 @@ class TangoLLCM:
 
     def close(self, terminate_instances=False):
         if terminate_instances:
-            self.terminate()
+            self.terminate_all()
         if self._own_storage:
             shutil.rmtree(self.storage_dir, ignore_errors=True)

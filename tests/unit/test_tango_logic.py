@@ -174,6 +174,8 @@ def broken(mutate):
      "twice"),
     (lambda c: c.vnfds[0]["virtual_deployment_units"][0].update(vm_image_format="qcow2"),
      "only docker"),
+    (lambda c: c.vnfds[0]["virtual_deployment_units"][0].update(id="../../etc"), "unit id"),
+    (lambda c: c.nsd["network_functions"][0].update(vnf_id="v" * 40), "vnf_id"),
 ])
 def test_bad_descriptors(mutate, message):
     with pytest.raises(PackageError, match=message) as err:

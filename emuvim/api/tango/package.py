@@ -15,6 +15,7 @@ import hashlib
 import os
 import shutil
 import stat
+import time
 import zipfile
 
 import yaml
@@ -217,7 +218,9 @@ def pack_project(project_dir, output_path=None):
         "descriptor_schema": NAPD_SCHEMA,
         "vendor": meta["vendor"], "name": meta["name"], "version": str(meta["version"]),
         "package_type": PACKAGE_TYPE,
-        "maintainer": meta.get("maintainer", ""), "description": meta.get("description", ""),
+        "maintainer": meta.get("maintainer", ""),
+        "release_date_time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "description": meta.get("description", ""),
         "package_content": [{
             "source": path, "content-type": entry.get("type"),
             "algorithm": "SHA-256", "hash": hashlib.sha256(data).hexdigest(),

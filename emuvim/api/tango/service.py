@@ -190,9 +190,23 @@ def _intf_id(value, where):
         raise invalid("%s: %s" % (where, err)) from err
 
 
+SIMPLE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+MAX_ID_CHARS = 28  # vnf_id.unit_id.NNNN stays within container name limits
+
+
+def simple_name(value, what, where):
+    """vnf_ids and unit ids become container and file names: keep them plain."""
+    value = str(value) if value is not None else ""
+    if not SIMPLE_NAME.match(value) or len(value) > MAX_ID_CHARS:
+        raise invalid("%s: %s %r must be letters, digits, '_' or '-' (at most %d)" % (
+            where, what, value, MAX_ID_CHARS))
+    return value
+
+
 def parse_unit(du, cloudnative, vnf_cps, where):
     if not isinstance(du, dict) or not du.get("id"):
         raise invalid("%s: a deployment unit has no id" % where)
+    simple_name(du["id"], "unit id", where)
     where = "%s unit %s" % (where, du["id"])
     if cloudnative:
         image = du.get("image")
@@ -299,8 +313,7 @@ def parse_service(content):
     vnfs = {}
     for function in functions:
         vnf_id = function.get("vnf_id") if isinstance(function, dict) else None
-        if not vnf_id or not re.match(r"^[A-Za-z0-9][A-Za-z0-9_-]*$", str(vnf_id)):
-            raise invalid("NSD network function id %r is not a simple name" % (vnf_id,))
+        vnf_id = simple_name(vnf_id, "vnf_id", "NSD")
         if vnf_id in vnfs:
             raise invalid("NSD lists vnf_id %s twice" % vnf_id)
         vnfs[vnf_id] = parse_vnfd(_find_vnfd(function, content.vnfds), vnf_id)

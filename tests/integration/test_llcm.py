@@ -246,6 +246,12 @@ def test_static_placement_from_yaml(make_llcm, packages, tmp_path):
     assert net.dcs["dc1"].containers == {}
     vnf0 = net.getNodeByName("vnf0.vdu01.0")
     assert reachable(vnf0, addresses(info)[("vnf1.vdu01.0", "input")])
+    # A file naming a PoP this LLCM does not have: refused, nothing started.
+    placement.write_text("vnf0.vdu01.1: dc7\n")
+    refused = requests.post(llcm.url + "/instantiations", json={})
+    assert refused.status_code == 422 and "dc7" in refused.json()["error"]
+    assert len(requests.get(llcm.url + "/instantiations").json()) == 1
+    assert "vnf0.vdu01.1" not in net.nameToNode
 
 
 def test_two_llcms_in_one_process_keep_their_own_catalogues(make_llcm, packages):

@@ -1,18 +1,21 @@
 """Bad packages and requests: a clear 4xx, and nothing half-created."""
 
 import os
+import socket
 
 import pytest
 import requests
 from mininet.node import RemoteController
 
 from emuvim.api.tango import TangoLLCMEndpoint
+from emuvim.api.tango.package import pack_project
 from emuvim.dcemulator.images import BUSYBOX_IMAGE
 
 from helpers import run
 from tango_examples import example_descriptors, write_package
 
 SCRATCH_IMAGE = "emuvim/llcm-rollback-test:latest"
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 @pytest.fixture
@@ -141,4 +144,23 @@ def test_failed_instantiation_rolls_back(llcm, tmp_path):
     assert net.installed_chains == [] and net.installed_lans == []
     assert endpoint.llcm.eline_pool.in_use() == [] and endpoint.llcm.elan_pool.in_use() == []
     assert run(["ovs-vsctl", "list-br"]).split() == bridges_before
+    assert "mn.vnf0.vdu01.0" not in run(["docker", "ps", "-a", "--format", "{{.Names}}"])
+
+
+def test_taken_host_port_is_a_conflict_and_rolls_back(llcm):
+    """The published-port service wants host port 18080; something else has it."""
+    net, endpoint = llcm
+    package = pack_project(os.path.join(REPO, "services", "published-port"),
+                           os.path.join(endpoint.llcm.storage_dir, "p.tgo"))
+    assert post_file(endpoint.url, package).status_code == 201
+    os.unlink(package)
+    with socket.socket() as squatter:
+        squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        squatter.bind(("127.0.0.1", 18080))
+        squatter.listen()
+        refused = requests.post(endpoint.url + "/instantiations", json={})
+    assert refused.status_code == 409, refused.text
+    assert "18080" in refused.json()["error"] or "allocated" in refused.json()["error"]
+    assert requests.get(endpoint.url + "/instantiations").json() == []
+    assert net.dcs["dc1"].containers == {} and endpoint.llcm.elan_pool.in_use() == []
     assert "mn.vnf0.vdu01.0" not in run(["docker", "ps", "-a", "--format", "{{.Names}}"])

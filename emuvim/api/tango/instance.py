@@ -20,7 +20,7 @@ import yaml
 from emuvim.api.tango.package import LlcmError
 from emuvim.api.tango.service import E_LINE
 from emuvim.dcemulator.chaining import ChainError
-from emuvim.dcemulator.docker_host import ImageNotFound
+from emuvim.dcemulator.docker_host import ContainerStartError, ImageNotFound
 from emuvim.dcemulator.system import AlreadyExists
 
 log = logging.getLogger(__name__)
@@ -55,8 +55,11 @@ def as_llcm_error(err, what):
     if isinstance(err, AlreadyExists):
         return LlcmError("%s: %s (another service or the REST API uses this name)"
                          % (what, err), 409)
-    if isinstance(err, (ChainError, LookupError, ValueError)):
+    if isinstance(err, (ChainError, LookupError, ContainerStartError)):
+        # ContainerStartError: e.g. a published host port that is taken.
         return LlcmError("%s: %s" % (what, err), 409)
+    if isinstance(err, ValueError):
+        return LlcmError("%s: %s" % (what, err), 422)
     return None
 
 

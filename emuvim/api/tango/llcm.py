@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from emuvim.api.tango.instance import ServiceInstance
 from emuvim.api.tango.package import LlcmError, PackageError, read_descriptors, unpack
-from emuvim.api.tango.placement import (  # noqa: F401  (vim-emu import paths)
+from emuvim.api.tango.placement import (  # noqa: F401  (vim-emu's import paths too)
     FirstDcPlacement, PlacementAlgorithm, PlacementError, RoundRobinDcPlacement,
     StaticConfigPlacement)
 from emuvim.api.tango.plan import (ELAN_POOL, ELINE_POOL, SubnetPool, plan_instance)
@@ -169,9 +169,12 @@ class TangoLLCM:
         with self._lock:
             taken = {i.ssiid for i in self.instances.values() if i.service_uuid == record.uuid}
             ssiid = next(n for n in range(len(taken) + 1) if n not in taken)
-            plan = plan_instance(record.service, ssiid, self.placement, self.dcs,
-                                 self.eline_pool, self.elan_pool, instance_uuid.replace("-", ""),
-                                 self.options.deploy_sap)
+            try:
+                plan = plan_instance(record.service, ssiid, self.placement, self.dcs,
+                                     self.eline_pool, self.elan_pool,
+                                     instance_uuid.replace("-", ""), self.options.deploy_sap)
+            except PlacementError as err:
+                raise LlcmError("placement failed: %s" % err, 422) from err
             instance = ServiceInstance(instance_uuid, record.uuid, record.service, plan,
                                        self.net, self._new_cookie(), self.options)
             self.instances[instance_uuid] = instance

@@ -313,14 +313,16 @@ def _exec_events(container, since):
 
 
 def test_parallel_instantiations_and_bounded_stop_commands(make_llcm, packages, tmp_path):
-    """Two POSTs at once get instances 0 and 1; DELETE runs each unit's stop
-    command and waits for it at most stop_timeout (here 1 s, the command
-    would take 60 s)."""
+    """Two POSTs at once get instances 0 and 1; cap_add and ipc_mode reach
+    Docker; DELETE runs each unit's stop command and waits for it at most
+    stop_timeout (here 1 s, the command would take 60 s)."""
     project = tmp_path / "project"
     shutil.copytree(os.path.join(REPO, "services", "published-port"), project)
     vnfd_path = project / "status-vnf.yml"
     vnfd = yaml.safe_load(vnfd_path.read_text())
-    vnfd["virtual_deployment_units"][0]["vm_cmd_stop"] = "/usr/local/bin/vnf-stop; sleep 60"
+    unit = vnfd["virtual_deployment_units"][0]
+    unit.update(vm_cmd_stop="/usr/local/bin/vnf-stop; sleep 60", cap_add=["SYS_PTRACE"],
+                ipc_mode="shareable")
     vnfd_path.write_text(yaml.safe_dump(vnfd))
     net, llcm = make_llcm(stop_timeout=1)
     assert upload(llcm.url, pack_project(str(project), str(tmp_path / "p.tgo"))).status_code \
@@ -331,6 +333,9 @@ def test_parallel_instantiations_and_bounded_stop_commands(make_llcm, packages, 
     names = sorted(details(llcm.url, u)["instance_name"] for u in uuids)
     assert names == ["eu.emuvim.status_service.0.1-inst.0",
                      "eu.emuvim.status_service.0.1-inst.1"]
+    host_config = json.loads(run(["docker", "inspect", "-f", "{{json .HostConfig}}",
+                                  "mn.vnf0.vdu01.0"]))
+    assert "SYS_PTRACE" in host_config["CapAdd"] and host_config["IpcMode"] == "shareable"
     response = requests.delete(llcm.url + "/instantiations", timeout=30)
     assert response.status_code == 200
     assert net.dcs["dc1"].containers == {} and net.dcs["dc2"].containers == {}

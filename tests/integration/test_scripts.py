@@ -3,12 +3,17 @@
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
+import time
 
 import pytest
+import requests
 
+from emuvim.api.tango.package import pack_project
 from helpers import owned_objects
+from helpers import run as run_cmd
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -87,3 +92,81 @@ def test_readme_llcm_walk_through_on_two_pops(tmp_path):
             topology.kill()
             topology.wait()
     assert owned_objects(run_id) == {"containers": [], "bridges": [], "veths": []}
+
+
+VIM_EMU_STYLE_LLCM_SCRIPT = '''
+import logging
+from mininet.log import setLogLevel
+from emuvim.dcemulator.net import DCNetwork
+from emuvim.api.rest.rest_api_endpoint import RestApiEndpoint
+from emuvim.api.tango import TangoLLCMEndpoint
+
+logging.basicConfig(level=logging.INFO)
+setLogLevel('info')
+
+
+def create_topology():
+    net = DCNetwork(monitor=False, enable_learning=True)
+    dc1 = net.addDatacenter("dc1")
+    rapi1 = RestApiEndpoint("127.0.0.1", %(rest)d)
+    rapi1.connectDCNetwork(net)
+    rapi1.connectDatacenter(dc1)
+    rapi1.start()
+    llcm1 = TangoLLCMEndpoint("127.0.0.1", %(llcm)d, deploy_sap=False)
+    llcm1.connectDatacenter(dc1)
+    llcm1.start()
+    net.start()
+    net.CLI()
+    rapi1.stop()
+    llcm1.stop()
+    net.stop()
+
+
+def main():
+    create_topology()
+
+
+if __name__ == '__main__':
+    main()
+'''
+
+
+def _free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_vim_emu_style_llcm_script_with_its_cli(tmp_path):
+    """A topology written the vim-emu way (APIs started before net.start(),
+    Mininet CLI last) deploys a package; 'exit' on the CLI ends it cleanly."""
+    ports = {"rest": _free_port(), "llcm": _free_port()}
+    script = tmp_path / "tango_topology.py"
+    script.write_text(VIM_EMU_STYLE_LLCM_SCRIPT % ports)
+    llcm = "http://127.0.0.1:%d" % ports["llcm"]
+    topology = subprocess.Popen([sys.executable, str(script)], stdin=subprocess.PIPE,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                text=True)
+    try:
+        for _ in range(300):  # readiness: the LLCM answers (bounded)
+            try:
+                requests.get(llcm + "/packages", timeout=1)
+                break
+            except requests.ConnectionError:
+                assert topology.poll() is None, "the script ended early"
+                time.sleep(0.1)
+        tgo = pack_project(os.path.join(REPO, "services", "emulator-example"),
+                           str(tmp_path / "example.tgo"))
+        with open(tgo, "rb") as stream:
+            assert requests.post(llcm + "/packages", files={"package": stream}).status_code \
+                == 201
+        assert requests.post(llcm + "/instantiations", json={}).status_code == 201
+        names = run_cmd(["docker", "ps", "--format", "{{.Names}}"])
+        assert "mn.vnf0.vdu01.0" in names and "mn.vnf1.vdu01.0" in names
+        topology.communicate("exit\n", timeout=120)
+        assert topology.returncode == 0
+    finally:
+        if topology.poll() is None:
+            topology.kill()
+            topology.wait()
+    assert "mn.vnf0.vdu01.0" not in run_cmd(["docker", "ps", "-a", "--format", "{{.Names}}"])

@@ -172,6 +172,12 @@ def test_upload_instantiate_traffic_isolation_and_teardown(make_llcm, packages):
     assert llcm.llcm.eline_pool.in_use() == [] and llcm.llcm.elan_pool.in_use() == []
     for bridge in ("dc1.s1", "dc2.s1"):
         assert not flows_with_cookie(bridge, info2["cookie"])
+    # With no instance left the service can leave the catalogue too.
+    service = url + "/services/" + body["service_uuid"]
+    assert requests.delete(service).status_code == 200
+    assert requests.get(url + "/services").json() == []
+    assert requests.delete(service).status_code == 404
+    assert os.listdir(os.path.join(llcm.llcm.storage_dir, "catalog", "services")) == []
 
 
 def _other_host(ip):
@@ -361,6 +367,8 @@ def test_vim_emu_llcm_commands(make_llcm):
     assert "vnf0.vdu01.0" in cli("show", instance)
     assert instance in cli("list")
     assert "vnf0.vdu01.0" in net.dcs["dc1"].containers
+    busy = requests.delete(llcm.url + "/services/" + service_uuid)
+    assert busy.status_code == 409 and "terminate" in busy.json()["error"]
     cli("terminate", instance)
     assert cli("list") == "" and net.dcs["dc1"].containers == {}
     refused = subprocess.run([vim_emu, "llcm", "-e", llcm.url, "show", "nope"],

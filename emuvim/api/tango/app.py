@@ -164,6 +164,10 @@ def build_app(llcm, on_exit=None):
         await run_in_threadpool(llcm.terminate, None, instance_uuid)
         return JSONResponse("Service(s) stopped.", status_code=200)
 
+    def remove_service(service_uuid: str):
+        llcm.remove_service(service_uuid)
+        return JSONResponse("Service removed.", status_code=200)
+
     def emulator_exit():
         if on_exit is None:
             raise LlcmError("this LLCM was started without an emulator to stop", 409)
@@ -176,6 +180,8 @@ def build_app(llcm, on_exit=None):
         app.add_api_route(path, list_packages, methods=["GET"], summary="List packages")
     for path in SERVICES:
         app.add_api_route(path, list_services, methods=["GET"], summary="List services")
+        app.add_api_route(path + "/{service_uuid}", remove_service, methods=["DELETE"],
+                          summary="Remove an on-boarded service without instances")
     for path in INSTANTIATIONS:
         app.add_api_route(path, instantiate, methods=["POST"], status_code=201,
                           summary="Instantiate a service {service_uuid | service_name}")

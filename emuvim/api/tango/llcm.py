@@ -160,6 +160,18 @@ class TangoLLCM:
                 raise LlcmError("Service %r not found" % service_name, 404)
             return list(self.services.values())[-1]
 
+    def remove_service(self, service_uuid):
+        """Drop an on-boarded service from the catalogue (none of its instances may run)."""
+        with self._lock:
+            record = self.services.get(service_uuid)
+            if record is None:
+                raise LlcmError("Service %s not found" % service_uuid, 404)
+            if any(i.service_uuid == service_uuid for i in self.instances.values()):
+                raise LlcmError("Service %s has instances; terminate them first"
+                                % service_uuid, 409)
+            del self.services[service_uuid]
+        shutil.rmtree(record.folder, ignore_errors=True)
+
     # -- instances ------------------------------------------------------------------
 
     def instantiate(self, service_uuid=None, service_name=None):

@@ -2,6 +2,7 @@
 
 import os
 import socket
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
@@ -164,3 +165,25 @@ def test_taken_host_port_is_a_conflict_and_rolls_back(llcm):
     assert requests.get(endpoint.url + "/instantiations").json() == []
     assert net.dcs["dc1"].containers == {} and endpoint.llcm.elan_pool.in_use() == []
     assert "mn.vnf0.vdu01.0" not in run(["docker", "ps", "-a", "--format", "{{.Names}}"])
+
+
+def test_instantiation_waits_for_net_start_and_gives_up_on_a_stopped_net(make_net, tmp_path):
+    """vim-emu scripts start their APIs before net.start()."""
+    net = make_net(controller=RemoteController, enable_learning=False)
+    dc1 = net.addDatacenter("dc1")
+    endpoint = TangoLLCMEndpoint("127.0.0.1", 0, network_start_timeout=60)
+    endpoint.connectDatacenter(dc1)
+    endpoint.start()
+    try:
+        package = write_package(tmp_path / "p.tgo", **example_descriptors())
+        assert post_file(endpoint.url, package).status_code == 201
+        with ThreadPoolExecutor(1) as pool:
+            early = pool.submit(requests.post, endpoint.url + "/instantiations", json={})
+            net.start()
+            assert early.result().status_code == 201, early.result().text
+        assert set(dc1.containers) == {"vnf0.vdu01.0", "vnf1.vdu01.0"}
+        net.stop()
+        late = requests.post(endpoint.url + "/instantiations", json={})
+        assert late.status_code == 503 and "not running" in late.json()["error"]
+    finally:
+        endpoint.stop()

@@ -12,6 +12,7 @@ import pytest
 import requests
 
 from emuvim.api.tango.package import pack_project
+from emuvim.dcemulator import cleanup
 from helpers import owned_objects
 from helpers import run as run_cmd
 
@@ -44,6 +45,15 @@ def test_single_dc_topology_serves_the_rest_api():
     out = run_script("default_single_dc_topology.py", "--no-cli", "--rest-port", "0")
     assert out.returncode == 0, out.stdout + out.stderr
     assert "REST API on http://127.0.0.1:" in out.stdout
+
+
+def stop_killing_if_needed(process):
+    """After a failed test: kill the script and remove what its dead run left,
+    so that the failure does not spill into later tests."""
+    if process.poll() is None:
+        process.kill()
+        process.wait()
+        cleanup.clean()
 
 
 def test_one_pop_llcm_topology_starts_and_stops():
@@ -88,9 +98,7 @@ def test_readme_llcm_walk_through_on_two_pops(tmp_path):
         curl("-X", "PUT", llcm + "/emulator/exit")
         assert topology.wait(timeout=120) == 0
     finally:
-        if topology.poll() is None:
-            topology.kill()
-            topology.wait()
+        stop_killing_if_needed(topology)
     assert owned_objects(run_id) == {"containers": [], "bridges": [], "veths": []}
 
 
@@ -166,7 +174,5 @@ def test_vim_emu_style_llcm_script_with_its_cli(tmp_path):
         topology.communicate("exit\n", timeout=120)
         assert topology.returncode == 0
     finally:
-        if topology.poll() is None:
-            topology.kill()
-            topology.wait()
+        stop_killing_if_needed(topology)
     assert "mn.vnf0.vdu01.0" not in run_cmd(["docker", "ps", "-a", "--format", "{{.Names}}"])

@@ -44,6 +44,7 @@ class LlcmOptions:
     publish_ip: str = "127.0.0.1"    # host address published ports bind to
     max_workers: int = 8
     max_upload_bytes: int = MAX_UPLOAD_BYTES
+    network_start_timeout: float = 120.0  # s an instantiation waits for net.start()
     # vim-emu's ranges (public address space: host-side SAPs route the /24s
     # in use to the emulator while an instance runs); any prefix shorter
     # than /24 works.
@@ -177,6 +178,7 @@ class TangoLLCM:
     def instantiate(self, service_uuid=None, service_name=None):
         """Deploy a new instance (synchronously); returns its uuid."""
         record = self.find_service(service_uuid, service_name)
+        self._wait_until_network_started()
         instance_uuid = str(uuidlib.uuid4())
         with self._lock:
             taken = {i.ssiid for i in self.instances.values() if i.service_uuid == record.uuid}
@@ -198,6 +200,16 @@ class TangoLLCM:
             raise
         log.info("instance %s (%s) running", instance.name, instance_uuid)
         return instance_uuid
+
+    def _wait_until_network_started(self):
+        """vim-emu scripts start their APIs before net.start(): a request that
+        arrives in between waits for the network instead of failing."""
+        deadline = time.monotonic() + self.options.network_start_timeout
+        while getattr(self.net, "stopped", False) or not self.net.started:
+            if getattr(self.net, "stopped", False) or time.monotonic() > deadline:
+                raise LlcmError("the emulated network is not running (net.start() has not "
+                                "finished, or it was stopped)", 503)
+            time.sleep(0.05)
 
     def _new_cookie(self):
         used = {i.cookie for i in self.instances.values()}

@@ -1,6 +1,7 @@
 """The os-ken controller as a child process owned by one emulator run."""
 
 import logging
+import random
 import socket
 import subprocess
 import sys
@@ -9,6 +10,7 @@ import time
 
 import requests
 
+from emuvim.dcemulator import system
 from emuvim.dcemulator.controller.base import BASE_FLOW_COOKIE, ControllerBackend
 from emuvim.dcemulator.controller.flows import RestInstaller
 from emuvim.dcemulator.switch import has_flow
@@ -23,7 +25,36 @@ class ControllerError(RuntimeError):
     pass
 
 
-def free_tcp_port(host="127.0.0.1"):
+LOW_PORT = 10000
+
+
+def ephemeral_range():
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as stream:
+            low, high = (int(x) for x in stream.read().split())
+        return low, high
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
+def free_tcp_port(host="127.0.0.1", attempts=50):
+    """A free port below the kernel's ephemeral range.
+
+    The controller binds it a moment later, in its own process.  Ports from
+    the ephemeral range could be taken in between, by an outgoing connection
+    or by a random host port Docker publishes, and the switches would then
+    talk to a stranger.
+    """
+    low, _ = ephemeral_range()
+    candidates = random.Random().sample(range(LOW_PORT, low), min(attempts, low - LOW_PORT)) \
+        if low > LOW_PORT else []
+    for port in candidates:
+        with socket.socket() as sock:
+            try:
+                sock.bind((host, port))
+            except OSError:
+                continue
+            return port
     with socket.socket() as sock:
         sock.bind((host, 0))
         return sock.getsockname()[1]
@@ -112,8 +143,21 @@ class OsKenController(ControllerBackend):
             if pending:
                 time.sleep(0.02)
         if pending:
-            raise ControllerError("switches not under control after %ds: %s; see %s" % (
-                timeout_s, ", ".join(sorted(pending.values())), self.log_path))
+            raise ControllerError("switches not under control after %ds: %s; see %s%s" % (
+                timeout_s, ", ".join(sorted(pending.values())), self.log_path,
+                self._diagnosis()))
+
+    def _diagnosis(self):
+        """What OVS and the controller log say (the log goes with the run)."""
+        out = system.run(["ovs-vsctl", "--timeout=5", "--columns=is_connected,status", "find",
+                          "Controller", 'target="%s"' % self.targets()[0]], check=False)
+        lines = ["OVSDB controller rows: " + " ".join(out.split())]
+        try:
+            with open(self.log_path, errors="replace") as stream:
+                lines += ["controller.log: " + l.rstrip() for l in stream.readlines()[-15:]]
+        except (OSError, TypeError):
+            pass
+        return "\n" + "\n".join(lines)
 
     def _held_dpids(self):
         try:

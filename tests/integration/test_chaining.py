@@ -183,6 +183,30 @@ def test_controller_restart_reinstalls_owned_flows(make_net):
     assert flows_with_cookie(net, 9) == 0
 
 
+def test_a_stuck_controller_is_replaced_when_switches_wait_for_it(make_net):
+    """Alive but frozen (SIGSTOP): the watchdog cannot see that, so a wait for
+    the switches restarts it once; old chains keep working, new ones install."""
+    net = make_net(controller=RemoteController, enable_learning=False)
+    dc1, dc2 = line_of_pops(net, 2)
+    net.start()
+    a = dc1.startCompute("a", network=[{"id": "emu0", "ip": "10.0.11.1/24"}])
+    dc2.startCompute("b", network=[{"id": "emu0", "ip": "10.0.11.2/24"}])
+    dc2.startCompute("c", network=[{"id": "emu0", "ip": "10.0.11.3/24"}])
+    d = dc1.startCompute("d", network=[{"id": "emu0", "ip": "10.0.11.4/24"}])
+    net.setChain("a", "b", bidirectional=True, cookie=11)
+    backend = net.controller_backend
+    stuck_pid = backend.process.pid
+    os.kill(stuck_pid, signal.SIGSTOP)
+    try:
+        backend.wait_switches(net.switches, timeout_s=3)
+    finally:
+        subprocess.run(["kill", "-CONT", str(stuck_pid)], capture_output=True)
+    assert backend.process.pid != stuck_pid and backend.is_alive()
+    assert reachable(a, "10.0.11.2")
+    net.setChain("d", "c", bidirectional=True, cookie=12)
+    assert reachable(d, "10.0.11.3")
+
+
 def test_chain_errors_leave_no_flows(make_net):
     net = make_net(controller=RemoteController, enable_learning=False)
     dc1, dc2 = net.addDatacenter("dc1"), net.addDatacenter("dc2")  # not linked

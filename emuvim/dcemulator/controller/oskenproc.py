@@ -87,6 +87,8 @@ class OsKenController(ControllerBackend):
         self._switches = []
         self._watcher = None
         self._stopping = threading.Event()
+        # Respawning happens in the watchdog and in wait_switches: one at a time.
+        self._respawn_lock = threading.RLock()
 
     @property
     def rest_url(self):
@@ -123,7 +125,7 @@ class OsKenController(ControllerBackend):
         raise ControllerError("controller did not listen on %s:%d/%d within %ds; see %s" % (
             self.host, self.port, self.rest_port, READY_TIMEOUT_S, self.log_path))
 
-    def wait_switches(self, switches, timeout_s=30):
+    def wait_switches(self, switches, timeout_s=30, restarts=1):
         """Until the controller holds every switch and its base flow is installed.
 
         Both checks matter: after a controller restart the old base flows are
@@ -142,10 +144,19 @@ class OsKenController(ControllerBackend):
                        if dpid not in held or not has_flow(name, marker)}
             if pending:
                 time.sleep(0.02)
-        if pending:
-            raise ControllerError("switches not under control after %ds: %s; see %s%s" % (
-                timeout_s, ", ".join(sorted(pending.values())), self.log_path,
-                self._diagnosis()))
+        if not pending:
+            return
+        message = "switches not under control after %ds: %s; see %s%s" % (
+            timeout_s, ", ".join(sorted(pending.values())), self.log_path, self._diagnosis())
+        if restarts <= 0:
+            raise ControllerError(message)
+        # A live but stuck controller is not caught by the watchdog: one fresh
+        # process on the same ports, which the switches reconnect to.
+        log.warning("%s; restarting the controller", message)
+        with self._respawn_lock:
+            self._terminate()
+            self._spawn()
+        self.wait_switches(switches, timeout_s, restarts - 1)
 
     def _diagnosis(self):
         """What OVS and the controller log say (the log goes with the run)."""
@@ -182,11 +193,12 @@ class OsKenController(ControllerBackend):
         reinstall_pending = False
         while not self._stopping.wait(WATCH_INTERVAL_S):
             try:
-                if self.process is not None and self.process.poll() is not None:
-                    log.warning("controller (pid %d) exited with %s; restarting it",
-                                self.process.pid, self.process.returncode)
-                    self._spawn()
-                    reinstall_pending = True
+                with self._respawn_lock:
+                    if self.process is not None and self.process.poll() is not None:
+                        log.warning("controller (pid %d) exited with %s; restarting it",
+                                    self.process.pid, self.process.returncode)
+                        self._spawn()
+                        reinstall_pending = True
                 if reinstall_pending:
                     self.wait_switches(self._switches)
                     on_restart()

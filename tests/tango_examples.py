@@ -5,6 +5,7 @@ import os
 import stat
 import zipfile
 
+import requests
 import yaml
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -68,3 +69,9 @@ def write_package(path, nsd=None, vnfds=None, napd=None, extra=None, symlink=Non
         entries["TOSCA-Metadata/NAPD.yaml"] = napd
     entries.update(extra or {})
     return write_zip(path, entries, symlink)
+
+
+def upload_package(url, path):
+    """POST a .tgo to an LLCM as multipart field 'package' (the Response)."""
+    with open(path, "rb") as stream:
+        return requests.post(url + "/packages", files={"package": stream})

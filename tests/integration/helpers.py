@@ -37,6 +37,11 @@ def tcp_mbit_s(client, server, server_ip, seconds=2):
         return 0.0
 
 
+def host_ping(ip):
+    """One ping from the host itself (through an external SAP)."""
+    return subprocess.run(["ping", "-c", "1", "-W", "2", ip], capture_output=True).returncode == 0
+
+
 def run(argv):
     return subprocess.run(argv, capture_output=True, text=True).stdout
 

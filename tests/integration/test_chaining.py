@@ -11,7 +11,7 @@ from mininet.node import RemoteController
 
 from emuvim.dcemulator.chaining import ChainError, NoPathError
 
-from helpers import ping_fails, ping_ok, reachable, tcp_mbit_s
+from helpers import host_ping, ping_fails, ping_ok, reachable, tcp_mbit_s
 
 
 def dump_flows(bridge):
@@ -322,10 +322,6 @@ def test_stopping_a_lan_member_keeps_the_rest_of_the_lan(make_net):
     assert flows_with_cookie(net, 40) == 0 and net.vlans.in_use() == []
 
 
-def _host_ping(ip):
-    return subprocess.run(["ping", "-c", "1", "-W", "2", ip], capture_output=True).returncode == 0
-
-
 def test_external_sap_is_a_chain_endpoint(make_net):
     """The host reaches a VNF in another PoP through its SAP only while a
     chain joins them; removing the SAP removes its chains."""
@@ -334,9 +330,9 @@ def test_external_sap_is_a_chain_endpoint(make_net):
     net.start()
     dc1.attachExternalSAP("sap1", "10.71.0.0/24")
     dc2.startCompute("vnf1", network=[{"id": "emu0", "ip": "10.71.0.2/24"}])
-    assert not _host_ping("10.71.0.2")
+    assert not host_ping("10.71.0.2")
     net.setChain("sap1", "vnf1", None, "emu0", bidirectional=True, cookie=71)
-    assert any(_host_ping("10.71.0.2") for _ in range(5))
+    assert any(host_ping("10.71.0.2") for _ in range(5))
     assert flows_with_cookie(net, 71) > 0
     dc1.removeExternalSAP("sap1")
     assert net.installed_chains == [] and flows_with_cookie(net, 71) == 0

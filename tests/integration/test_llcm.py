@@ -19,8 +19,8 @@ from emuvim.api.tango.llcm import StaticConfigPlacement
 from emuvim.api.tango.package import pack_project
 from emuvim.dcemulator.images import image_exists
 
-from tango_examples import make_multi_vdu
-from helpers import cgroup_value, ping_fails, reachable, run, tcp_mbit_s
+from tango_examples import make_multi_vdu, upload_package
+from helpers import cgroup_value, host_ping, ping_fails, reachable, run, tcp_mbit_s
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 VNF_IMAGE = "emuvim/iperf-vnf:latest"
@@ -60,11 +60,6 @@ def make_llcm(make_net):
         assert not os.path.exists(endpoint.llcm.storage_dir)
 
 
-def upload(url, path, **kwargs):
-    with open(path, "rb") as stream:
-        return requests.post(url + "/packages", files={"package": stream}, **kwargs)
-
-
 def instantiate(url, **body):
     response = requests.post(url + "/instantiations", json=body, timeout=120)
     assert response.status_code == 201, response.text
@@ -78,10 +73,6 @@ def details(url, instance_uuid):
 def addresses(info):
     return {(u["name"], i["id"]): i["ip"].split("/")[0]
             for u in info["units"] for i in u["interfaces"] if i["ip"]}
-
-
-def host_ping(ip):
-    return subprocess.run(["ping", "-c", "1", "-W", "2", ip], capture_output=True).returncode == 0
 
 
 def host_reaches(ip, attempts=5):
@@ -99,7 +90,7 @@ def test_upload_instantiate_traffic_isolation_and_teardown(make_llcm, packages):
     url = llcm.url
     vlans_before = net.vlans.in_use()
 
-    response = upload(url, packages["emulator-example"])
+    response = upload_package(url, packages["emulator-example"])
     assert response.status_code == 201, response.text
     body = response.json()
     content = open(packages["emulator-example"], "rb").read()
@@ -188,11 +179,10 @@ def _other_host(ip):
 
 def test_chain_end_to_end_through_both_vnfs_with_sap_containers(make_llcm, packages):
     net, llcm = make_llcm(deploy_sap=True)
-    assert upload(llcm.url, packages["emulator-example"]).status_code == 201
+    assert upload_package(llcm.url, packages["emulator-example"]).status_code == 201
     info = details(llcm.url, instantiate(llcm.url))
     assert {s["name"] for s in info["saps"]} == {"sap.mgmt.0", "sap.input.0", "sap.output.0"}
-    ips = {(u["name"], i["id"]): i["ip"].split("/")[0]
-           for u in info["units"] for i in u["interfaces"]}
+    ips = addresses(info)
     ips.update({(s["name"], s["cp"]): s["ip"].split("/")[0] for s in info["saps"]})
     sap_in, sap_out = net.getNodeByName("sap.input.0"), net.getNodeByName("sap.output.0")
     vnf0, vnf1 = net.getNodeByName("vnf0.vdu01.0"), net.getNodeByName("vnf1.vdu01.0")
@@ -216,7 +206,7 @@ def test_chain_end_to_end_through_both_vnfs_with_sap_containers(make_llcm, packa
 def test_published_ports_move_per_instance_and_env_files_apply(make_llcm, packages, tmp_path):
     (tmp_path / "vnf0.vdu01.1.env.yml").write_text("SERVICE_COLOR: blue\n")
     net, llcm = make_llcm(env_conf_folder=str(tmp_path))
-    assert upload(llcm.url, packages["published-port"]).status_code == 201
+    assert upload_package(llcm.url, packages["published-port"]).status_code == 201
     first, second = instantiate(llcm.url), instantiate(llcm.url)
     assert details(llcm.url, second)["units"][0]["published_ports"] == {"8080/tcp": 19080}
     pages = {}
@@ -245,7 +235,7 @@ def test_static_placement_from_yaml(make_llcm, packages, tmp_path):
     placement = tmp_path / "placement.yml"
     placement.write_text("vnf0.vdu01.0: dc2\nvnf1.vdu01.0: dc2\n")
     net, llcm = make_llcm(placement_algorithm_obj=StaticConfigPlacement(str(placement)))
-    upload(llcm.url, packages["emulator-example"])
+    upload_package(llcm.url, packages["emulator-example"])
     info = details(llcm.url, instantiate(llcm.url, service_name="emulator-example-service"))
     assert {u["datacenter"] for u in info["units"]} == {"dc2"}
     assert set(net.dcs["dc2"].containers) == {"vnf0.vdu01.0", "vnf1.vdu01.0"}
@@ -263,7 +253,7 @@ def test_static_placement_from_yaml(make_llcm, packages, tmp_path):
 def test_two_llcms_in_one_process_keep_their_own_catalogues(make_llcm, packages):
     _, first = make_llcm()
     _, second = make_llcm()
-    assert upload(first.url, packages["published-port"]).status_code == 201
+    assert upload_package(first.url, packages["published-port"]).status_code == 201
     assert len(requests.get(first.url + "/packages").json()) == 1
     assert requests.get(second.url + "/packages").json() == []
     assert first.llcm.storage_dir != second.llcm.storage_dir
@@ -281,7 +271,7 @@ def test_multi_vdu_vnf_on_e_lines_and_internal_lan(make_llcm, tmp_path):
     vnfd = make_multi_vdu(yaml.safe_load(vnfd_path.read_text()))
     vnfd_path.write_text(yaml.safe_dump(vnfd))
     net, llcm = make_llcm()
-    response = upload(llcm.url, pack_project(str(project), str(tmp_path / "multi.tgo")))
+    response = upload_package(llcm.url, pack_project(str(project), str(tmp_path / "multi.tgo")))
     assert response.status_code == 201, response.text
     info = details(llcm.url, instantiate(llcm.url))
     ips = addresses(info)
@@ -298,12 +288,12 @@ def test_multi_vdu_vnf_on_e_lines_and_internal_lan(make_llcm, tmp_path):
 
 def test_auto_deploy_and_auto_delete(make_llcm, packages):
     net, llcm = make_llcm(auto_deploy=True, auto_delete=True)
-    assert upload(llcm.url, packages["published-port"]).status_code == 201
+    assert upload_package(llcm.url, packages["published-port"]).status_code == 201
     first = requests.get(llcm.url + "/instantiations").json()
     assert [i["status"] for i in first] == ["running"]
     assert "vnf0.vdu01.0" in net.dcs["dc1"].containers
     # The next upload terminates what runs, then deploys the new service.
-    assert upload(llcm.url, packages["emulator-example"]).status_code == 201
+    assert upload_package(llcm.url, packages["emulator-example"]).status_code == 201
     second = requests.get(llcm.url + "/instantiations").json()
     assert len(second) == 1 and second[0]["uuid"] != first[0]["uuid"]
     assert second[0]["instance_name"].startswith("eu.5gtango.emulator_example")
@@ -331,7 +321,7 @@ def test_parallel_instantiations_and_bounded_stop_commands(make_llcm, packages, 
                 ipc_mode="shareable")
     vnfd_path.write_text(yaml.safe_dump(vnfd))
     net, llcm = make_llcm(stop_timeout=1)
-    assert upload(llcm.url, pack_project(str(project), str(tmp_path / "p.tgo"))).status_code \
+    assert upload_package(llcm.url, pack_project(str(project), str(tmp_path / "p.tgo"))).status_code \
         == 201
     since = run(["date", "+%s"]).strip()
     with ThreadPoolExecutor(2) as pool:

@@ -13,7 +13,7 @@ from emuvim.api.tango.package import pack_project
 from emuvim.dcemulator.images import BUSYBOX_IMAGE
 
 from helpers import run
-from tango_examples import example_descriptors, write_package
+from tango_examples import example_descriptors, upload_package, write_package
 
 SCRATCH_IMAGE = "emuvim/llcm-rollback-test:latest"
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -31,11 +31,6 @@ def llcm(make_net):
     endpoint.start()
     yield net, endpoint
     endpoint.stop()
-
-
-def post_file(url, path):
-    with open(path, "rb") as stream:
-        return requests.post(url + "/packages", files={"package": stream})
 
 
 def catalogue_is_empty(endpoint):
@@ -81,7 +76,7 @@ BAD_PACKAGES = {
 def test_bad_package_is_refused_and_leaves_nothing(llcm, tmp_path, case):
     net, endpoint = llcm
     make, status, message = BAD_PACKAGES[case]
-    response = post_file(endpoint.url, make(tmp_path / "bad.tgo"))
+    response = upload_package(endpoint.url, make(tmp_path / "bad.tgo"))
     assert response.status_code == status, response.text
     body = response.json()
     assert message in body["error"] and body["service_uuid"] is None
@@ -132,7 +127,7 @@ def test_failed_instantiation_rolls_back(llcm, tmp_path):
     try:
         d = example_descriptors()
         d["vnfds"][1]["virtual_deployment_units"][0]["vm_image"] = SCRATCH_IMAGE
-        response = post_file(endpoint.url, write_package(tmp_path / "p.tgo", **d))
+        response = upload_package(endpoint.url, write_package(tmp_path / "p.tgo", **d))
         assert response.status_code == 201, response.text
     finally:
         run(["docker", "rmi", SCRATCH_IMAGE])
@@ -153,7 +148,7 @@ def test_taken_host_port_is_a_conflict_and_rolls_back(llcm):
     net, endpoint = llcm
     package = pack_project(os.path.join(REPO, "services", "published-port"),
                            os.path.join(endpoint.llcm.storage_dir, "p.tgo"))
-    assert post_file(endpoint.url, package).status_code == 201
+    assert upload_package(endpoint.url, package).status_code == 201
     os.unlink(package)
     with socket.socket() as squatter:
         squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -176,7 +171,7 @@ def test_instantiation_waits_for_net_start_and_gives_up_on_a_stopped_net(make_ne
     endpoint.start()
     try:
         package = write_package(tmp_path / "p.tgo", **example_descriptors())
-        assert post_file(endpoint.url, package).status_code == 201
+        assert upload_package(endpoint.url, package).status_code == 201
         with ThreadPoolExecutor(1) as pool:
             early = pool.submit(requests.post, endpoint.url + "/instantiations", json={})
             net.start()

@@ -6,7 +6,6 @@ each with {"error": "..."}.  Every response carries
 ``Access-Control-Allow-Origin: *`` so browser dashboards work.
 """
 
-import json
 import re
 
 import networkx as nx
@@ -15,6 +14,7 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.concurrency import run_in_threadpool
 
+from emuvim.api.jsonbody import BodyError, json_object
 from emuvim.dcemulator.chaining import ChainError, ChainExists
 from emuvim.dcemulator.docker_host import ImageNotFound
 from emuvim.dcemulator.links import NetemUnavailable
@@ -64,20 +64,10 @@ def parse_network(value):
 
 async def read_json(request, required=False):
     """A JSON object from the body; vim-emu clients sometimes send a JSON string of it."""
-    raw = (await request.body()).strip()
-    if not raw:
-        if required:
-            raise ApiError(400, "a JSON body is required")
-        return {}
     try:
-        body = json.loads(raw)
-        if isinstance(body, str):
-            body = json.loads(body)
-    except ValueError as err:
-        raise ApiError(400, "body is not JSON: %s" % err) from err
-    if not isinstance(body, dict):
-        raise ApiError(400, "body must be a JSON object")
-    return body
+        return json_object(await request.body(), required=required, decode_string=True)
+    except BodyError as err:
+        raise ApiError(400, str(err)) from err
 
 
 def _status_of(err):

@@ -7,7 +7,6 @@ JSON reason (never 500); the upload sha1 is of the content; GET
 while they stream, not after.
 """
 
-import json
 import os
 import shutil
 import tempfile
@@ -17,6 +16,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
+from emuvim.api.jsonbody import BodyError, json_object
 from emuvim.api.tango.package import LlcmError, PackageError, sha1_of_file
 
 PACKAGES = ["/packages", "/api/v2/packages", "/api/v3/packages"]
@@ -34,15 +34,10 @@ def error(status, message, **extra):
 
 async def read_body_json(request):
     """vim-emu forced JSON parsing: empty body = {}; anything but an object is a 400."""
-    raw = (await request.body()).strip()
-    if not raw:
-        return {}
     try:
-        body = json.loads(raw)
-    except ValueError as err:
-        raise LlcmError("body is not JSON: %s" % err, 400) from err
-    if not isinstance(body, dict):
-        raise LlcmError("body must be a JSON object", 400)
+        body = json_object(await request.body())
+    except BodyError as err:
+        raise LlcmError(str(err), 400) from err
     for key, value in body.items():
         if value is not None and not isinstance(value, str):
             raise LlcmError("%s must be a string" % key, 400)

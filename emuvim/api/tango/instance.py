@@ -8,6 +8,7 @@ commands (bounded by a timeout, not a fixed wait) and removes containers,
 SAPs, flows and VLANs, and gives the subnets back.
 """
 
+import contextlib
 import logging
 import os
 import subprocess
@@ -15,9 +16,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-import yaml
-
-from emuvim.api.tango.package import LlcmError
+from emuvim.api.tango.package import LlcmError, load_yaml
 from emuvim.api.tango.service import E_LINE
 from emuvim.dcemulator.chaining import ChainError
 from emuvim.dcemulator.docker_host import ContainerStartError, ImageNotFound
@@ -36,13 +35,7 @@ def load_env_file(folder, container_name):
     path = os.path.join(os.path.expanduser(folder), "%s.env.yml" % container_name)
     if not os.path.exists(path):
         return {}
-    try:
-        with open(path) as stream:
-            data = yaml.safe_load(stream) or {}
-    except (OSError, yaml.YAMLError) as err:
-        raise LlcmError("environment file %s: %s" % (path, err), 422) from err
-    if not isinstance(data, dict):
-        raise LlcmError("environment file %s must be a YAML mapping" % path, 422)
+    data = load_yaml(path, "environment file %s" % path)
     return {str(k): "" if v is None else str(v) for k, v in data.items()}
 
 
@@ -61,6 +54,18 @@ def as_llcm_error(err, what):
     if isinstance(err, ValueError):
         return LlcmError("%s: %s" % (what, err), 422)
     return None
+
+
+@contextlib.contextmanager
+def client_errors(what):
+    """Re-raise the core's refusals as LlcmErrors; anything else as it is."""
+    try:
+        yield
+    except Exception as err:
+        mapped = as_llcm_error(err, what)
+        if mapped is None or mapped is err:
+            raise
+        raise mapped from err
 
 
 class ServiceInstance:
@@ -120,13 +125,8 @@ class ServiceInstance:
             raise errors[0]
 
     def _start_container(self, dc, name, **args):
-        try:
+        with client_errors("cannot start %s on %s" % (name, dc.label)):
             node = dc.startCompute(name, **args)
-        except Exception as err:
-            mapped = as_llcm_error(err, "cannot start %s on %s" % (name, dc.label))
-            if mapped is None:
-                raise
-            raise mapped from err
         if node is None:
             raise LlcmError("the resource model of PoP %s refuses %s" % (dc.label, name), 409)
         with self._lock:
@@ -150,20 +150,15 @@ class ServiceInstance:
                                   network=[{"id": sap.cp, "ip": sap.ip}], type="sap")
             kind = "container"
         else:
-            try:
+            with client_errors("cannot attach SAP %s" % sap.name):
                 sap.dc.attachExternalSAP(sap.name, str(sap.subnet),
                                          sap_ip=sap.ip.split("/")[0])
-            except Exception as err:
-                mapped = as_llcm_error(err, "cannot attach SAP %s" % sap.name)
-                if mapped is None:
-                    raise
-                raise mapped from err
             kind = "ext"
         with self._lock:
             self._saps.append((sap, kind))
 
     def _connect(self, link):
-        try:
+        with client_errors("cannot deploy virtual link %s" % link.id):
             if link.kind == E_LINE:
                 (src, src_intf), (dst, dst_intf) = link.members
                 self.net.setChain(src, dst, src_intf, dst_intf, cmd="add-flow",
@@ -173,11 +168,6 @@ class ServiceInstance:
                 self._lans.append(self.net.setLAN(
                     [{"name": name, "interface": intf} for name, intf in link.members],
                     cookie=self.cookie))
-        except Exception as err:
-            mapped = as_llcm_error(err, "cannot deploy virtual link %s" % link.id)
-            if mapped is None:
-                raise
-            raise mapped from err
 
     def _node(self, name):
         return self.net.getNodeByName(name)

@@ -205,8 +205,8 @@ class TangoLLCM:
         """vim-emu scripts start their APIs before net.start(): a request that
         arrives in between waits for the network instead of failing."""
         deadline = time.monotonic() + self.options.network_start_timeout
-        while getattr(self.net, "stopped", False) or not self.net.started:
-            if getattr(self.net, "stopped", False) or time.monotonic() > deadline:
+        while self.net.stopped or not self.net.started:
+            if self.net.stopped or time.monotonic() > deadline:
                 raise LlcmError("the emulated network is not running (net.start() has not "
                                 "finished, or it was stopped)", 503)
             time.sleep(0.05)

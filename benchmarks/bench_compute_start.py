@@ -18,29 +18,18 @@ addresses, checksum-offload settings.  Columns:
 
 import argparse
 import os
-import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from common import print_table, sh, timed  # noqa: E402
+from common import docker_rm, docker_run, print_table, timed  # noqa: E402
 
 from emuvim.dcemulator.net import DCNetwork  # noqa: E402
 
 IMAGE = "emuvim/base:latest"
 
 
-def docker_run(names, workers=1):
-    def one(name):
-        subprocess.run(["docker", "run", "-d", "--network", "none", "--name", name, IMAGE,
-                        "sleep", "infinity"], check=True, capture_output=True)
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        list(pool.map(one, names))
-
-
-def docker_rm(names):
-    sh("docker", "rm", "-f", *names, check=False)
+PLAIN_RUN = ["--network", "none", IMAGE, "sleep", "infinity"]
 
 
 def ours(n, network_mode=None, concurrent=False, port_type="system"):
@@ -71,9 +60,9 @@ def main():
     rows = []
     for n in args.sizes:
         names = ["plain%d" % i for i in range(n)]
-        docker_s, _ = timed(docker_run, names)
+        docker_s, _ = timed(docker_run, names, PLAIN_RUN)
         docker_rm(names)
-        docker_par_s, _ = timed(docker_run, names, 8)
+        docker_par_s, _ = timed(docker_run, names, PLAIN_RUN, 8)
         docker_rm(names)
         none_s, _ = ours(n, network_mode="none")
         default_s, stop_s = ours(n)

@@ -31,7 +31,7 @@ import yaml
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from common import print_table, sh, timed  # noqa: E402
+from common import docker_rm, docker_run, print_table, timed  # noqa: E402
 
 from mininet.node import RemoteController  # noqa: E402
 
@@ -112,16 +112,13 @@ def measure_llcm(n, pops):
         net.stop()
 
 
-def docker_run(n, workers):
+def time_docker_run(n, workers):
+    """Seconds to `docker run` n containers of the VNF image, `workers` at a time."""
     names = ["benchllcm%d" % i for i in range(n)]
-
-    def one(name):
-        subprocess.run(["docker", "run", "-d", "--name", name, IMAGE], check=True,
-                       capture_output=True)
     try:
-        seconds, _ = timed(lambda: list(ThreadPoolExecutor(workers).map(one, names)))
+        seconds, _ = timed(docker_run, names, [IMAGE], workers)
     finally:
-        sh("docker", "rm", "-f", *names, check=False)
+        docker_rm(names)
     return seconds
 
 
@@ -135,8 +132,8 @@ def main():
     rows = []
     for case in args.cases:
         n, pops = (int(x) for x in case.split("x"))
-        docker_par = docker_run(n, WORKERS)
-        docker_seq = docker_run(n, 1)
+        docker_par = time_docker_run(n, WORKERS)
+        docker_seq = time_docker_run(n, 1)
         post_s, reachable_s, delete_s = measure_llcm(n, pops)
         rows.append((n, pops, post_s, reachable_s, delete_s, docker_par, docker_seq,
                      reachable_s / docker_par, reachable_s / docker_seq))

@@ -2,6 +2,7 @@
 
 import subprocess
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from rich.console import Console
 from rich.table import Table
@@ -43,3 +44,16 @@ def pid_of(name):
 
 def sh(*argv, check=True):
     return subprocess.run(argv, capture_output=True, text=True, check=check).stdout
+
+
+def docker_run(names, run_args, workers=1):
+    """`docker run -d --name NAME *run_args` for each name, `workers` at a time."""
+    def one(name):
+        subprocess.run(["docker", "run", "-d", "--name", name] + list(run_args), check=True,
+                       capture_output=True)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        list(pool.map(one, names))
+
+
+def docker_rm(names):
+    sh("docker", "rm", "-f", *names, check=False)

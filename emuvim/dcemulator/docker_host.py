@@ -13,6 +13,8 @@ Two pieces:
   so images need no networking tools.
 """
 
+import json
+import logging
 import os
 import pty
 import re
@@ -26,12 +28,17 @@ from mininet.node import Host
 
 from emuvim.dcemulator import system
 
+log = logging.getLogger(__name__)
+
 CONTAINER_PREFIX = "mn."
 DEFAULT_IMAGE = "emuvim/base:latest"
 # Docker's own limit for names is looser; this keeps names readable and safe
 # as interface aliases, file names and REST path segments.
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
 SHELL_SENTINEL = chr(127)
+# Docker's own interface (eth0, the management network) is renamed to this
+# when a VNF asks for the name: the requested name always wins.
+DOCKER_INTF_RENAME = "docker-%s"
 
 # Keyword arguments of vim-emu/Containernet Docker nodes that map 1:1 onto
 # Docker SDK create() arguments.
@@ -166,6 +173,34 @@ def docker_create_args(params, labels, command):
     return args
 
 
+def docker_made_intfs(attrs):
+    """{name: name} of the interfaces Docker made in a container's own namespace.
+
+    Docker names them eth0, eth1, ... in network order; a container sharing
+    the host's or another container's namespace has none of its own.
+    """
+    mode = attrs.get("HostConfig", {}).get("NetworkMode") or ""
+    if mode in ("none", "host") or mode.startswith("container:"):
+        return {}
+    networks = attrs.get("NetworkSettings", {}).get("Networks") or {}
+    return {"eth%d" % i: "eth%d" % i for i in range(len(networks))}
+
+
+def rename_intf_commands(old, new, routes):
+    """`ip -batch` lines renaming an interface and restoring its gateway routes.
+
+    A link must be down to be renamed, and going down drops the routes via a
+    gateway (the kernel's own subnet route comes back with the address).
+    """
+    commands = ["link set dev %s down" % old, "link set dev %s name %s" % (old, new),
+                "link set dev %s up" % new]
+    for route in routes:
+        if route.get("gateway"):
+            commands.append("route replace %s via %s dev %s" % (
+                route.get("dst", "default"), route["gateway"], new))
+    return commands
+
+
 class DockerHost(Host):
     """A Mininet host backed by a Docker container named ``mn.<name>``."""
 
@@ -183,6 +218,7 @@ class DockerHost(Host):
         self.docker_params = dict(params)
         self.container_id = None
         self._shell_argv = None
+        self.docker_intfs = {}      # Docker-made interface: its current name
         Host.__init__(self, name, **params)
 
     # -- container lifecycle ----------------------------------------------------
@@ -214,6 +250,7 @@ class DockerHost(Host):
                     ": " + logs if logs else ""))
         # Mininet moves interfaces into "the node's pid": the container's init.
         self.pid = state["Pid"]
+        self.docker_intfs = docker_made_intfs(attrs)
 
     def terminate(self):
         """Stop the exec shell (if any) and remove the container."""
@@ -297,8 +334,27 @@ class DockerHost(Host):
 
     # -- networking, done from the host in the container's namespace -----------
 
-    def netns_run(self, argv, check=True):
-        return system.run(system.netns_argv(self.pid, argv), check=check)
+    def netns_run(self, argv, check=True, input_text=None):
+        return system.run(system.netns_argv(self.pid, argv), check=check,
+                          input_text=input_text)
+
+    def yield_intf_name(self, name):
+        """Free `name` for an emulator interface if Docker's interface has it.
+
+        eth0, Docker's management interface, is also the usual name of a
+        5GTANGO unit's first connection point.  Docker's interface is renamed
+        (docker-eth0) with its address and routes, so management traffic and
+        published ports keep working.
+        """
+        if self.docker_intfs.get(name) != name:
+            return
+        new = DOCKER_INTF_RENAME % name
+        routes = json.loads(self.netns_run(["ip", "-j", "route", "show", "dev", name]) or "[]")
+        self.netns_run(["ip", "-batch", "-"], input_text="".join(
+            line + "\n" for line in rename_intf_commands(name, new, routes)))
+        self.docker_intfs[name] = new
+        log.info("%s: Docker's interface %s renamed to %s for the requested %s",
+                 self.name, name, new, name)
 
     def config(self, mac=None, ip=None, defaultRoute=None, lo="up", **_params):
         """Node.config without the shell (Docker already brought lo up)."""

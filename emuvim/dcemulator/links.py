@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 IFNAMSIZ = 15  # usable characters of a Linux interface name
 INVALID_IFNAME = re.compile(r"[\s/:]")
 UNIT_SECONDS = {"us": 1e-3, "ms": 1.0, "s": 1000.0}
+RESERVED_IFNAMES = ("lo",)
 SHAPING_KEYS = ("bw", "delay", "jitter", "loss", "max_queue_size")
 
 
@@ -43,6 +44,9 @@ def check_intf_name(name):
         raise InvalidInterfaceName(
             "invalid interface name %r: Linux interface names have 1-%d characters "
             "and no whitespace, '/' or ':'" % (name, IFNAMSIZ))
+    if name in RESERVED_IFNAMES:
+        raise InvalidInterfaceName("invalid interface name %r: every network namespace "
+                                   "has it already" % name)
 
 
 def port_intf_name(node_name, port):
@@ -284,13 +288,21 @@ class EmuLink(Link):
 
     def makeIntfPair(self, intfname1, intfname2, addr1=None, addr2=None,
                      node1=None, node2=None, deleteIntfs=False):
-        for name in (intfname1, intfname2):
+        for node, name in ((node1, intfname1), (node2, intfname2)):
             check_intf_name(name)
+            if hasattr(node, "yield_intf_name"):
+                node.yield_intf_name(name)   # a requested name wins over Docker's eth0
         argv = ["ip", "link", "add", "name", intfname1]
         argv += _netns_args(node1) + (["address", addr1] if addr1 else [])
         argv += ["type", "veth", "peer", "name", intfname2]
         argv += _netns_args(node2) + (["address", addr2] if addr2 else [])
-        system.run(argv)
+        try:
+            system.run(argv)
+        except system.CommandError as err:
+            if "File exists" in err.stderr:
+                raise InvalidInterfaceName("interface %s on %s or %s on %s exists already" % (
+                    intfname1, node1, intfname2, node2)) from err
+            raise
         self._created = ((node1, intfname1), (node2, intfname2))
         if self.owner_alias:
             for node, name in ((node1, intfname1), (node2, intfname2)):

@@ -471,9 +471,10 @@ class DCNetwork(ChainingMixin, Mininet):
             switch.started = False
             switch.terminate()
 
-    def CLI(self):
-        from mininet.cli import CLI
-        CLI(self)
+    def CLI(self, **kwargs):
+        """Mininet's CLI, accepting the emulator's node names (vnf0.vdu01.0)."""
+        from emuvim.dcemulator.mncli import EmulatorCLI
+        EmulatorCLI(self, **kwargs)
 
 
 def _root_end(link):

@@ -84,6 +84,8 @@ class EmulatorCompute(DockerHost):
             "name": self.name,
             "network": self.getNetworkStatus(),
             "docker_network": info["NetworkSettings"].get("IPAddress") or None,
+            # Docker's management interface: docker-eth0 if a VNF asked for eth0.
+            "docker_interface": next(iter(self.docker_intfs.values()), None),
             "image": self.dimage,
             "flavor_name": self.flavor_name,
             "cpu_quota": host.get("CpuQuota"),

@@ -3,7 +3,8 @@
 Every object an emulator run creates carries its run id and its owner
 (the PID and start time of the Python process that created it):
 
-* Docker containers: labels ``emuvim.run`` and ``emuvim.owner``;
+* Docker containers: labels ``emuvim.run`` and ``emuvim.owner`` (plus
+  Containernet's ``com.containernet``, for compatibility only);
 * OVS bridges: ``external_ids:emuvim-run`` and ``external_ids:emuvim-owner``;
 * veth interfaces left in the root namespace: the interface alias
   (``ip link set IF alias ...``), see :func:`veth_alias`;
@@ -24,6 +25,10 @@ from dataclasses import dataclass
 
 LABEL_RUN = "emuvim.run"
 LABEL_OWNER = "emuvim.owner"
+# Containernet's label: vim-emu's tests and users' scripts count emulator
+# containers with `docker ps --filter label=com.containernet`.  Never used
+# to find what to clean up (other tools set it too).
+LABEL_CONTAINERNET = "com.containernet"
 OVS_RUN_KEY = "emuvim-run"
 OVS_OWNER_KEY = "emuvim-owner"
 ALIAS_PREFIX = "emuvim run="
@@ -77,7 +82,7 @@ class RunIdentity:
                    owner="%d:%d" % (pid, process_start_time(pid)))
 
     def docker_labels(self):
-        return {LABEL_RUN: self.run_id, LABEL_OWNER: self.owner}
+        return {LABEL_RUN: self.run_id, LABEL_OWNER: self.owner, LABEL_CONTAINERNET: ""}
 
     def ovs_external_ids(self):
         return {OVS_RUN_KEY: self.run_id, OVS_OWNER_KEY: self.owner}

@@ -28,7 +28,8 @@ def test_veth_alias_round_trip():
 
 def test_labels_carry_run_and_owner():
     identity = RunIdentity("emu-1234", "1:2")
-    assert identity.docker_labels() == {"emuvim.run": "emu-1234", "emuvim.owner": "1:2"}
+    assert identity.docker_labels() == {"emuvim.run": "emu-1234", "emuvim.owner": "1:2",
+                                        "com.containernet": ""}
     assert identity.ovs_external_ids() == {"emuvim-run": "emu-1234", "emuvim-owner": "1:2"}
 
 

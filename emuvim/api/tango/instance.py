@@ -234,6 +234,7 @@ class ServiceInstance:
     def details(self):
         result = self.summary()
         result["cookie"] = self.cookie
+        result["warnings"] = list(self.service.warnings)
         result["units"] = [{
             "name": u.name, "vnf_id": u.vnf_id, "unit_id": u.unit.id, "image": u.unit.image,
             "datacenter": u.dc.label, "interfaces": u.interfaces,

@@ -73,7 +73,7 @@ class OnboardedService:
         s = self.service
         return {"uuid": self.uuid, "nsd": {"name": s.name, "version": s.version,
                                            "vendor": s.vendor},
-                "created_at": self.created_at}
+                "created_at": self.created_at, "warnings": list(s.warnings)}
 
 
 class TangoLLCM:
@@ -127,6 +127,8 @@ class TangoLLCM:
         with self._lock:
             self.services[service_uuid] = record
         log.info("on-boarded %s as %s", service.instance_prefix, service_uuid)
+        for warning in service.warnings:
+            log.warning("%s: %s", service.instance_prefix, warning)
         if self.options.auto_deploy:
             self.instantiate(service_uuid=service_uuid)
         return service_uuid
@@ -149,17 +151,26 @@ class TangoLLCM:
         with self._lock:
             if not self.services:
                 raise LlcmError("No service on-boarded.", 404)
-            if service_uuid not in (None, "", "latest"):
-                if service_uuid not in self.services:
-                    raise LlcmError("Service %s not found" % service_uuid, 404)
-                return self.services[service_uuid]
-            if service_name not in (None, "", "latest"):
-                for record in reversed(list(self.services.values())):
-                    s = record.service
-                    if service_name in (record.content.name, s.name, s.instance_prefix):
-                        return record
-                raise LlcmError("Service %r not found" % service_name, 404)
+            # vim-emu matched names in service_uuid too (tng-cli and tng-bench send them).
+            for key in (service_uuid, service_name):
+                if key in (None, "", "latest"):
+                    continue
+                record = self.services.get(key) or self._find_by_name(key)
+                if record is None:
+                    raise LlcmError("Service %r not found: neither an on-boarded service's "
+                                    "uuid nor its package or service name" % key, 404)
+                return record
             return list(self.services.values())[-1]
+
+    def _find_by_name(self, name):
+        """The latest on-boarded service whose package or NSD has this name
+        (plain, or vendor.name.version as in the .tgo's file name)."""
+        for record in reversed(list(self.services.values())):
+            s, napd = record.service, record.content.napd
+            package_id = "%s.%s.%s" % (napd.get("vendor"), napd.get("name"), napd.get("version"))
+            if name in (record.content.name, package_id, s.name, s.instance_prefix):
+                return record
+        return None
 
     def remove_service(self, service_uuid):
         """Drop an on-boarded service from the catalogue (none of its instances may run)."""
@@ -272,3 +283,25 @@ class TangoLLCM:
             self.terminate_all()
         if self._own_storage:
             shutil.rmtree(self.storage_dir, ignore_errors=True)
+
+
+# -- vim-emu's module-level helpers (its LLCM tests and tools import them) ---------------
+
+
+def initialize_GK():
+    """vim-emu's reset of its one global gatekeeper, kept for scripts that call it.
+
+    emuvim has no global gatekeeper: every TangoLLCMEndpoint owns its
+    catalogue, instances, subnet pools and placement state, and a new
+    endpoint starts from the defaults.  So there is nothing shared to reset,
+    and nothing one emulator did can leak into the next one's LLCM.
+    Returns None, as vim-emu's did.
+    """
+    log.debug("initialize_GK(): every LLCM endpoint has its own state; nothing to reset")
+
+
+def parse_interface(interface_name):
+    """"vnf:intf" -> ("vnf", "intf"); a name without ':' -> (None, name), as in vim-emu."""
+    vnf_id, sep, interface = str(interface_name).partition(":")
+    return (vnf_id, interface) if sep else (None, vnf_id)
+

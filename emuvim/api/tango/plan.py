@@ -95,9 +95,22 @@ def unit_name(vnf_id, unit_id, ssiid):
     return "%s.%s.%d" % (vnf_id, unit_id, ssiid)
 
 
-def ext_sap_name(cp, token):
-    """A host-side bridge name: at most 15 characters, unique per instance token."""
-    return "%s.%s" % (cp[:6], token[:8])
+NS_CP_PREFIX = "ns-"   # SONATA's "ns:input", after interface-name cleaning
+
+
+def ext_sap_name(cp, token, taken=()):
+    """A host-side bridge name: at most 15 characters, unique per instance token.
+
+    The NS prefix is dropped (it would eat half of the 6 characters); a cp
+    whose first characters another SAP of the instance has gets a number.
+    """
+    stem = cp[len(NS_CP_PREFIX):] if cp.startswith(NS_CP_PREFIX) and len(cp) > 3 else cp
+    name = "%s.%s" % (stem[:6], token[:8])
+    number = 1
+    while name in taken:
+        name = "%s%d.%s" % (stem[:6 - len(str(number))], number, token[:8])
+        number += 1
+    return name
 
 
 def sap_container_name(cp, ssiid):
@@ -161,8 +174,9 @@ def _plan_links(plan, service, dcs, eline_pool, elan_pool, token, sap_containers
         members, saps = [], []
         for e in link.endpoints:
             if e.vnf_id is None:
+                taken = {s.name for s in plan.saps + saps}
                 sap = SapPlan(sap_container_name(e.cp, plan.ssiid) if sap_containers
-                              else ext_sap_name(e.cp, token), e.cp, None)
+                              else ext_sap_name(e.cp, token, taken), e.cp, None)
                 saps.append(sap)
                 members.append((sap, None))
                 continue

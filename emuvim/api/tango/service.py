@@ -13,6 +13,7 @@ from emuvim.api.tango.package import PackageError
 from emuvim.dcemulator.links import clean_intf_id
 
 E_LINE = "E-Line"
+VNF_CP_PREFIX = "vnf:"
 LAN_TYPES = ("E-LAN", "E-Tree")
 CPU_PERIOD = 100000
 MIN_MEMORY = 6 * 1024 * 1024  # Docker refuses less
@@ -79,6 +80,7 @@ class Service:
     package_name: str
     vnfs: dict                      # vnf_id -> Vnf, in NSD order
     links: list
+    warnings: list = field(default_factory=list)  # what was skipped, and why
 
     @property
     def instance_prefix(self):
@@ -240,10 +242,25 @@ def parse_unit(du, cloudnative, vnf_cps, where):
     return Unit(str(du["id"]), image, cps, args, ports, publish, env, du)
 
 
-def _split_ref(ref, where):
-    if not isinstance(ref, str) or not ref or ref.count(":") > 1:
+def split_ref(ref, where, own_cps=()):
+    """A connection point reference as (vnf or unit id, cp), or (None, cp) for
+    a connection point of the descriptor itself.
+
+    The descriptor's own connection points are matched first: SONATA and
+    tng-sdk-benchmark name them "ns:input" or "vnf:mgmt", colon included.
+    """
+    if not isinstance(ref, str) or not ref:
+        raise invalid("%s: bad connection point reference %r" % (where, ref))
+    if ref in own_cps:
+        return None, ref
+    if ref.count(":") > 1:
         raise invalid("%s: bad connection point reference %r" % (where, ref))
     return tuple(ref.split(":")) if ":" in ref else (None, ref)
+
+
+def own_cp_ids(descriptor):
+    return {cp.get("id") for cp in descriptor.get("connection_points") or []
+            if isinstance(cp, dict) and isinstance(cp.get("id"), str)}
 
 
 def parse_vnfd(vnfd, vnf_id):
@@ -262,7 +279,7 @@ def parse_vnfd(vnfd, vnf_id):
     vnf = Vnf(vnf_id, vnfd["name"], units, {}, descriptor=vnfd)
     unit_cps = {(u.id, c["id"]) for u in units for c in u.cps}
     for vl in vnfd.get("virtual_links") or []:
-        refs = [_split_ref(r, where) for r in (vl.get("connection_points_reference") or [])]
+        refs = [split_ref(r, where, vnf_cps) for r in (vl.get("connection_points_reference") or [])]
         inner = [(u, _intf_id(c, where)) for u, c in refs if u is not None]
         for unit_id, cp in inner:
             if (unit_id, cp) not in unit_cps:
@@ -270,6 +287,9 @@ def parse_vnfd(vnfd, vnf_id):
                     where, vl.get("id"), unit_id, cp))
         for _, outer in [r for r in refs if r[0] is None]:
             vnf.cp_map.setdefault(outer, []).extend(inner)
+            if outer.startswith(VNF_CP_PREFIX):
+                # An NSD names SONATA's "vnf:input" as "<vnf_id>:input".
+                vnf.cp_map.setdefault(outer[len(VNF_CP_PREFIX):], []).extend(inner)
         if len(inner) >= 2:
             vnf.internal_links.append(_link(vl, [Endpoint(vnf_id, c, u) for u, c in inner],
                                             where))
@@ -321,14 +341,37 @@ def parse_service(content):
                       content.name, vnfs, [])
     # vim-emu deployed links only when forwarding_graphs was present too; a
     # service's links are its links, so they are always deployed here.
+    ns_cps = own_cp_ids(nsd)
     for vl in nsd.get("virtual_links") or []:
         if not isinstance(vl, dict):
             raise invalid("NSD virtual_links entries must be mappings")
-        refs = [_split_ref(r, "NSD") for r in vl.get("connection_points_reference") or []]
+        refs = [split_ref(r, "NSD", ns_cps) for r in vl.get("connection_points_reference") or []]
+        if vl.get("connectivity_type") in LAN_TYPES:
+            refs = _known_lan_members(service, vl, refs)
+            if len(refs) < 2:
+                service.warnings.append("E-LAN %s: fewer than 2 members left, not deployed"
+                                        % vl.get("id"))
+                continue
         endpoints = [_ns_endpoint(vnfs, vl, vnf_id, cp) for vnf_id, cp in refs]
         service.links.append(_link(vl, endpoints, "NSD"))
     _check_links(service)
     return service
+
+
+def _known_lan_members(service, vl, refs):
+    """An E-LAN's members without those naming a VNF the NSD does not list.
+
+    vim-emu skipped such members and deployed the rest; so do we, but say so.
+    """
+    kept = []
+    for vnf_id, cp in refs:
+        if vnf_id is not None and vnf_id not in service.vnfs:
+            service.warnings.append(
+                "E-LAN %s: member %s:%s skipped, the NSD lists no vnf_id %s" % (
+                    vl.get("id"), vnf_id, cp, vnf_id))
+        else:
+            kept.append((vnf_id, cp))
+    return kept
 
 
 def _ns_endpoint(vnfs, vl, vnf_id, cp):

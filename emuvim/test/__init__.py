@@ -1,0 +1,1 @@
+"""Helpers for tests written against vim-emu (``from emuvim.test.base import ...``)."""

@@ -3,6 +3,7 @@
 import json
 import os
 import re
+import select
 import socket
 import subprocess
 import sys
@@ -145,16 +146,32 @@ def _free_port():
         return sock.getsockname()[1]
 
 
+def read_until(stream, *markers, timeout=60):
+    """What `stream` (a pipe) yields until every marker was seen, in order (bounded)."""
+    seen, position, deadline = "", 0, time.monotonic() + timeout
+    for marker in markers:
+        while marker not in seen[position:]:
+            left = deadline - time.monotonic()
+            assert left > 0, "no %r in the output: %r" % (marker, seen[-500:])
+            if select.select([stream], [], [], left)[0]:
+                chunk = os.read(stream.fileno(), 4096).decode(errors="replace")
+                assert chunk, "the output ended before %r: %r" % (marker, seen[-500:])
+                seen += chunk
+        position = seen.index(marker, position) + len(marker)
+    return seen
+
+
 def test_vim_emu_style_llcm_script_with_its_cli(tmp_path):
     """A topology written the vim-emu way (APIs started before net.start(),
-    Mininet CLI last) deploys a package; 'exit' on the CLI ends it cleanly."""
+    Mininet CLI last) deploys a package; the CLI runs a command in an LLCM
+    container (a dotted name); 'exit' on the CLI ends it cleanly."""
     ports = {"rest": _free_port(), "llcm": _free_port()}
     script = tmp_path / "tango_topology.py"
     script.write_text(VIM_EMU_STYLE_LLCM_SCRIPT % ports)
     llcm = "http://127.0.0.1:%d" % ports["llcm"]
     topology = subprocess.Popen([sys.executable, str(script)], stdin=subprocess.PIPE,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                text=True)
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                env=dict(os.environ, PYTHONUNBUFFERED="1"))
     try:
         for _ in range(300):  # readiness: the LLCM answers (bounded)
             try:
@@ -171,7 +188,13 @@ def test_vim_emu_style_llcm_script_with_its_cli(tmp_path):
         assert requests.post(llcm + "/instantiations", json={}).status_code == 201
         names = run_cmd(["docker", "ps", "--format", "{{.Names}}"])
         assert "mn.vnf0.vdu01.0" in names and "mn.vnf1.vdu01.0" in names
-        topology.communicate("exit\n", timeout=120)
+        # The shell computes the marker: only a command that ran prints it.
+        topology.stdin.write(b"vnf0.vdu01.0 echo cli-reached-$((6*7))\n")
+        topology.stdin.flush()
+        # The next prompt: the CLI is done with the node and reads its own input again.
+        output = read_until(topology.stdout, "cli-reached-42", "mininet>")
+        assert "Unknown command" not in output
+        topology.communicate(b"exit\n", timeout=120)
         assert topology.returncode == 0
     finally:
         stop_killing_if_needed(topology)

@@ -19,7 +19,7 @@ from emuvim.api.tango.llcm import StaticConfigPlacement
 from emuvim.api.tango.package import pack_project
 from emuvim.dcemulator.images import image_exists
 
-from tango_examples import make_multi_vdu, upload_package
+from tango_examples import example_descriptors, make_multi_vdu, upload_package, write_package
 from helpers import cgroup_value, host_ping, ping_fails, reachable, run, tcp_mbit_s
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -34,7 +34,8 @@ def packages(tmp_path_factory):
     folder = tmp_path_factory.mktemp("tgo")
     return {name: pack_project(os.path.join(REPO, "services", name),
                                str(folder / ("%s.tgo" % name)))
-            for name in ("emulator-example", "published-port")}
+            for name in ("emulator-example", "published-port", "probe-benchmark",
+                         "multi-unit")}
 
 
 @pytest.fixture
@@ -364,3 +365,78 @@ def test_vim_emu_llcm_commands(make_llcm):
     refused = subprocess.run([vim_emu, "llcm", "-e", llcm.url, "show", "nope"],
                              capture_output=True, text=True)
     assert refused.returncode == 1 and "404" in refused.stderr
+
+
+# -- packages as SONATA, tng-sdk-benchmark and 5GTANGO CNFs write them ----------------------
+
+
+def intf_names(node):
+    return {i["ifname"] for i in json.loads(node.netns_run(["ip", "-j", "link", "show"]))}
+
+
+def test_ns_prefixed_cps_and_eth0_units_by_package_name(make_llcm, packages):
+    net, llcm = make_llcm()
+    assert upload_package(llcm.url, packages["probe-benchmark"]).status_code == 201
+    # vim-emu matched names in service_uuid too; tng-bench sends the package name.
+    info = details(llcm.url, instantiate(llcm.url, service_uuid="probe-benchmark-service"))
+    assert {s["cp"] for s in info["saps"]} == {"ns-mgmt", "ns-input", "ns-output"}
+    ips = addresses(info)
+    probe = net.getNodeByName("probe.vdu01.0")
+    assert {"eth0", "eth1", "eth2", "docker-eth0"} <= intf_names(probe)
+    assert [(i["intf_name"], i["ip"].split("/")[0]) for i in probe.getNetworkStatus()] == [
+        (cp, ips[("probe.vdu01.0", cp)]) for cp in ("eth0", "eth1", "eth2")]
+    # ns:input and ns:output reach the unit's eth1 and eth2, ns:mgmt its eth0.
+    for cp in ("eth0", "eth1", "eth2"):
+        assert host_reaches(ips[("probe.vdu01.0", cp)]), cp
+    status = requests.get("http://%s:8080/" % ips[("probe.vdu01.0", "eth0")], timeout=5)
+    assert "VNF_NAME=probe.vdu01.0" in status.text
+    # Docker's management network, renamed docker-eth0, still serves the VNF.
+    docker_ip = probe.getStatus()["docker_network"]
+    assert "VNF_NAME=probe.vdu01.0" in requests.get("http://%s:8080/" % docker_ip,
+                                                    timeout=5).text
+
+
+def test_vdus_and_cdus_with_eth0_interfaces(make_llcm, packages):
+    net, llcm = make_llcm()
+    assert upload_package(llcm.url, packages["multi-unit"]).status_code == 201
+    info = details(llcm.url, instantiate(llcm.url, service_uuid="multi-unit-service"))
+    assert {u["name"]: u["datacenter"] for u in info["units"]} == {
+        "relay.vdu01.0": "dc1", "relay.vdu02.0": "dc2", "sink.cdu01.0": "dc1",
+        "sink.cdu02.0": "dc2"}
+    ips = addresses(info)
+    front, back = net.getNodeByName("relay.vdu01.0"), net.getNodeByName("relay.vdu02.0")
+    sink, helper = net.getNodeByName("sink.cdu01.0"), net.getNodeByName("sink.cdu02.0")
+    # relay:output -> sink:input, an E-Line across the PoPs: TCP flows.
+    assert reachable(back, ips[("sink.cdu01.0", "eth1")])
+    assert tcp_mbit_s(back, sink, ips[("sink.cdu01.0", "eth1")]) > 10
+    # The relay's units talk over their inner link (eth2).
+    assert reachable(front, ips[("relay.vdu02.0", "eth2")])
+    # Management E-LAN over every unit's eth0 (both PoPs) and the host.
+    assert reachable(helper, ips[("relay.vdu01.0", "eth0")])
+    assert reachable(sink, ips[("relay.vdu02.0", "eth0")])
+    assert host_reaches(ips[("sink.cdu02.0", "eth0")])
+    # ns:input reaches the relay's first unit.
+    assert host_reaches(ips[("relay.vdu01.0", "eth1")])
+    # Isolation: the sink (same PoP as the relay's front unit) with an address
+    # in the ns:input link's subnet still does not reach that link.
+    sink.cmd("ip addr add %s/24 dev eth1" % _other_host(ips[("relay.vdu01.0", "eth1")]))
+    assert ping_fails(sink, ips[("relay.vdu01.0", "eth1")])
+
+
+def test_elan_member_of_an_unlisted_vnf_is_skipped_and_reported(make_llcm, tmp_path):
+    net, llcm = make_llcm()
+    descriptors = example_descriptors()
+    mgmt = next(l for l in descriptors["nsd"]["virtual_links"] if l["id"] == "mgmt")
+    mgmt["connection_points_reference"].insert(1, "vnf_monitor:mgmt")
+    tgo = write_package(tmp_path / "p.tgo", descriptors["nsd"], descriptors["vnfds"])
+    assert upload_package(llcm.url, tgo).status_code == 201
+    warning = ("E-LAN mgmt: member vnf_monitor:mgmt skipped, the NSD lists no vnf_id "
+               "vnf_monitor")
+    assert requests.get(llcm.url + "/services").json()[0]["warnings"] == [warning]
+    info = details(llcm.url, instantiate(llcm.url))
+    assert info["warnings"] == [warning]
+    ips = addresses(info)
+    vnf0 = net.getNodeByName("vnf0.vdu01.0")
+    assert reachable(vnf0, ips[("vnf1.vdu01.0", "mgmt")])
+    assert host_reaches(ips[("vnf1.vdu01.0", "mgmt")])
+

@@ -23,10 +23,9 @@ def images_build(names=None, force=False, dirs=()):
 
 
 def images_list():
-    from emuvim.dcemulator import system
+    from emuvim.dcemulator.docker_engine import DockerEngine
     from emuvim.dcemulator.images import IMAGE_LABEL
-    print(system.run(["docker", "images", "--filter", "label=" + IMAGE_LABEL, "--format",
-                      "table {{.Repository}}:{{.Tag}}\t{{.Size}}\t{{.CreatedSince}}"]).rstrip())
+    print(DockerEngine().image_table(IMAGE_LABEL).rstrip())
     return 0
 
 

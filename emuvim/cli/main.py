@@ -56,7 +56,7 @@ def main(argv=None):
     if args.group in ("compute", "datacenter", "network", "monitor"):
         return rest.run(args)
     if args.group == "llcm":
-        return rest.run(args, llcm.HANDLERS)
+        return llcm.run(args)
     from emuvim import admin
     if args.group == "images":
         if args.command == "build":

@@ -6,51 +6,47 @@ really stops.  Errors print one
 line and exit non-zero; `--json` prints machine-readable output.
 """
 
-import argparse
-import json
-import pprint
-import sys
-
-import requests
 from rich.console import Console
 from rich.table import Table
+
+from emuvim.cli import common
+from emuvim.cli.common import add_command, add_group, call, print_result
 
 DEFAULT_ENDPOINT = "http://127.0.0.1:5001"
 
 
-class CliError(Exception):
-    pass
-
-
 def add_parsers(groups):
     """Register the REST groups on the top-level subparsers."""
-    compute = _group(groups, "compute", "start, stop, list and inspect compute nodes")
+    compute = add_group(groups, "compute", "start, stop, list and inspect compute nodes",
+                        DEFAULT_ENDPOINT)
     commands = compute.add_subparsers(dest="command", required=True)
-    start = _command(commands, "start", "start a compute node")
+    start = add_command(commands, "start", "start a compute node")
     _dc(start, required=True)
     _name(start)
     start.add_argument("-i", "--image", help="image (default emuvim/base:latest)")
     start.add_argument("-c", "--dcmd", dest="docker_command", help="command to run")
     start.add_argument("--net", dest="network", help='"(id=input,ip=10.0.0.1/24),(id=b)"')
     start.add_argument("--flavor", dest="flavor_name", help="resource flavor (tiny...)")
-    stop = _command(commands, "stop", "stop a compute node")
+    stop = add_command(commands, "stop", "stop a compute node")
     _dc(stop, required=True)
     _name(stop)
-    listing = _command(commands, "list", "list compute nodes")
+    listing = add_command(commands, "list", "list compute nodes")
     _dc(listing, required=False)
-    status = _command(commands, "status", "status of a compute node")
+    status = add_command(commands, "status", "status of a compute node")
     _dc(status, required=True)
     _name(status)
 
-    datacenter = _group(groups, "datacenter", "list and inspect PoPs")
+    datacenter = add_group(groups, "datacenter", "list and inspect PoPs",
+                           DEFAULT_ENDPOINT)
     commands = datacenter.add_subparsers(dest="command", required=True)
-    _command(commands, "list", "list PoPs")
-    _dc(_command(commands, "status", "status of a PoP"), required=True)
+    add_command(commands, "list", "list PoPs")
+    _dc(add_command(commands, "status", "status of a PoP"), required=True)
 
-    network = _group(groups, "network", "add and remove chains between VNFs")
+    network = add_group(groups, "network", "add and remove chains between VNFs",
+                        DEFAULT_ENDPOINT)
     commands = network.add_subparsers(dest="command", required=True)
     for name in ("add", "remove"):
-        chain = _command(commands, name, "%s a chain" % name)
+        chain = add_command(commands, name, "%s a chain" % name)
         chain.add_argument("-src", "--source", required=True, help="vnf[:interface]")
         chain.add_argument("-dst", "--destination", required=True, help="vnf[:interface]")
         chain.add_argument("-w", "--weight", help="link attribute to minimise, e.g. delay")
@@ -64,35 +60,17 @@ def add_parsers(groups):
 
 
 def _add_monitor_parsers(groups):
-    monitor = _group(groups, "monitor", "export interface or flow counters to /metrics")
+    monitor = add_group(groups, "monitor", "export interface or flow counters to /metrics",
+                        DEFAULT_ENDPOINT)
     commands = monitor.add_subparsers(dest="command", required=True)
     for name in ("setup_metric", "stop_metric", "setup_flow", "stop_flow"):
-        parser = _command(commands, name, name.replace("_", " "))
+        parser = add_command(commands, name, name.replace("_", " "))
         parser.add_argument("-vnf", "--vnf_name", required=True, help="vnf[:interface]")
         parser.add_argument("-m", "--metric", default="tx_packets",
                             help="accepted for vim-emu compatibility: all four "
                                  "rx/tx packet/byte series are exported")
         if name.endswith("flow"):
             parser.add_argument("-c", "--cookie", required=True)
-
-
-def _group(groups, name, help_text, endpoint=DEFAULT_ENDPOINT):
-    parser = groups.add_parser(name, help=help_text)
-    parser.add_argument("-e", "--endpoint", default=endpoint,
-                        help="API base URL (default %s)" % endpoint)
-    parser.add_argument("--json", action="store_true", help="print JSON")
-    return parser
-
-
-def _command(commands, name, help_text):
-    # The options may also follow the command (vim-emu style); SUPPRESS keeps
-    # the group-level values when they are not repeated here.
-    parser = commands.add_parser(name, help=help_text)
-    parser.add_argument("-e", "--endpoint", default=argparse.SUPPRESS,
-                        help="REST API base URL")
-    parser.add_argument("--json", action="store_true", default=argparse.SUPPRESS,
-                        help="print JSON")
-    return parser
 
 
 def _dc(parser, required):
@@ -106,57 +84,28 @@ def _name(parser):
 # -- running a command ---------------------------------------------------------------
 
 def run(args, handlers=None):
-    """Execute a parsed API command; returns the process exit code."""
-    endpoint = (getattr(args, "endpoint", None) or DEFAULT_ENDPOINT).rstrip("/")
-    try:
-        handler = (handlers or HANDLERS)[(args.group, args.command)]
-        handler(endpoint, args)
-        return 0
-    except CliError as err:
-        print("error: %s" % err, file=sys.stderr)
-        return 1
+    """Execute a parsed REST command; returns the process exit code."""
+    return common.run(args, handlers or HANDLERS, DEFAULT_ENDPOINT)
 
 
-def _call(method, url, **kwargs):
-    try:
-        reply = requests.request(method, url, timeout=300, **kwargs)
-    except requests.RequestException as err:
-        raise CliError("cannot reach %s: %s" % (url, err.__class__.__name__)) from err
-    try:
-        body = reply.json()
-    except ValueError:
-        body = reply.text
-    if reply.status_code >= 400:
-        message = body.get("error") if isinstance(body, dict) else body
-        raise CliError("%s %s: %s" % (reply.status_code, reply.reason, message))
-    return body
-
-
-def _print(args, data):
-    if args.json:
-        print(json.dumps(data, indent=2))
-    elif isinstance(data, str):
-        print(data)
-    else:
-        pprint.pprint(data)
+def compute_url(endpoint, args):
+    return "%s/restapi/compute/%s/%s" % (endpoint, args.datacenter, args.name)
 
 
 def compute_start(endpoint, args):
     body = {key: getattr(args, key) for key in ("image", "docker_command", "network",
                                                   "flavor_name") if getattr(args, key)}
-    _print(args, _call("PUT", "%s/restapi/compute/%s/%s" % (endpoint, args.datacenter,
-                                                             args.name), json=body))
+    print_result(args, call("PUT", compute_url(endpoint, args), json=body))
 
 
 def compute_stop(endpoint, args):
-    _print(args, _call("DELETE", "%s/restapi/compute/%s/%s" % (endpoint, args.datacenter,
-                                                                args.name)))
+    print_result(args, call("DELETE", compute_url(endpoint, args)))
 
 
 def compute_list(endpoint, args):
-    data = _call("GET", "%s/restapi/compute/%s" % (endpoint, args.datacenter or "None"))
+    data = call("GET", "%s/restapi/compute/%s" % (endpoint, args.datacenter or "None"))
     if args.json:
-        return _print(args, data)
+        return print_result(args, data)
     table = Table("Datacenter", "Container", "Image", "Interface list",
                   "Datacenter interfaces")
     for name, status in data:
@@ -168,13 +117,12 @@ def compute_list(endpoint, args):
 
 
 def compute_status(endpoint, args):
-    _print(args, _call("GET", "%s/restapi/compute/%s/%s" % (endpoint, args.datacenter,
-                                                             args.name)))
+    print_result(args, call("GET", compute_url(endpoint, args)))
 
 
 def _datacenter_table(args, rows):
     if args.json:
-        return _print(args, rows)
+        return print_result(args, rows)
     table = Table("Label", "Internal Name", "Switch", "# Containers", "# Metadata Items")
     for dc in rows:
         table.add_row(dc["label"], dc["internalname"], dc["switch"],
@@ -183,11 +131,11 @@ def _datacenter_table(args, rows):
 
 
 def datacenter_list(endpoint, args):
-    _datacenter_table(args, _call("GET", endpoint + "/restapi/datacenter"))
+    _datacenter_table(args, call("GET", endpoint + "/restapi/datacenter"))
 
 
 def datacenter_status(endpoint, args):
-    _datacenter_table(args, [_call("GET", "%s/restapi/datacenter/%s" % (endpoint,
+    _datacenter_table(args, [call("GET", "%s/restapi/datacenter/%s" % (endpoint,
                                                                          args.datacenter))])
 
 
@@ -204,11 +152,11 @@ def _chain_params(args):
 
 
 def network_add(endpoint, args):
-    _print(args, _call("PUT", endpoint + "/restapi/network", json=_chain_params(args)))
+    print_result(args, call("PUT", endpoint + "/restapi/network", json=_chain_params(args)))
 
 
 def network_remove(endpoint, args):
-    _print(args, _call("DELETE", endpoint + "/restapi/network", json=_chain_params(args)))
+    print_result(args, call("DELETE", endpoint + "/restapi/network", json=_chain_params(args)))
 
 
 def _monitor(method, path):
@@ -216,7 +164,7 @@ def _monitor(method, path):
         params = {"vnf_name": args.vnf_name, "metric": args.metric}
         if getattr(args, "cookie", None) is not None:
             params["cookie"] = args.cookie
-        _print(args, _call(method, endpoint + path, params=params))
+        print_result(args, call(method, endpoint + path, params=params))
     return handler
 
 

@@ -14,6 +14,7 @@ Pure logic (no switches touched here), so it is unit-tested on its own:
 
 import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import networkx as nx
 
@@ -34,6 +35,14 @@ class NoPathError(ChainError):
 
 class ChainExists(ChainError):
     """The same chain (endpoints and match) is installed already."""
+
+
+class FlowConflict(ChainError):
+    """A chain's or E-LAN's flows would replace flows another one owns."""
+
+
+class FlowInstallFailed(ChainError):
+    """The switches (or the controller) did not take the flows."""
 
 
 def parse_match(match):
@@ -292,18 +301,28 @@ def monitor_flows(chain, placement, cookie):
     return [Flow(edge.switch, edge.dpid, edge.priority + 1, cookie, edge.match, edge.actions)]
 
 
+class LanMember(NamedTuple):
+    """A VNF interface in an E-LAN and the switch port it is attached to."""
+
+    vnf: str
+    interface: str
+    switch: str
+    port_name: str
+    port_nr: int
+
+
 @dataclass
 class Lan:
     """An installed E-LAN: member ports share one VLAN."""
 
     vlan: int
     cookie: int
-    members: list          # [(vnf, intf, switch, port_name, port_nr)]
+    members: list          # [LanMember]
     flows: list = field(default_factory=list)
 
     def describe(self):
         return {"vlan": self.vlan, "cookie": self.cookie,
-                "members": [{"vnf": m[0], "interface": m[1], "switch": m[2]}
+                "members": [{"vnf": m.vnf, "interface": m.interface, "switch": m.switch}
                             for m in self.members]}
 
 
@@ -314,9 +333,9 @@ def lan_flows(members, trunk_ports, dpids, vlan, cookie, priority):
     the LAN's frames to OVS's NORMAL pipeline, which keeps VLANs apart.
     """
     flows = []
-    for _vnf, _intf, switch, _name, port in members:
-        flows.append(Flow(switch, dpids[switch], priority, cookie, (("in_port", port),),
-                          (("normal",),)))
+    for member in members:
+        flows.append(Flow(member.switch, dpids[member.switch], priority, cookie,
+                          (("in_port", member.port_nr),), (("normal",),)))
     for switch, port in sorted(trunk_ports):
         flows.append(Flow(switch, dpids[switch], priority, cookie,
                           (("in_port", port), ("dl_vlan", vlan)), (("normal",),)))

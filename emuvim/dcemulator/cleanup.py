@@ -11,6 +11,7 @@ import signal
 from dataclasses import dataclass, field
 
 from emuvim.dcemulator import switch, system
+from emuvim.dcemulator.docker_engine import DockerEngine
 from emuvim.dcemulator.ownership import (LABEL_OWNER, LABEL_RUN, OVS_OWNER_KEY, OVS_RUN_KEY,
                                          owner_is_alive, parse_veth_alias, process_start_time,
                                          read_run_dirs)
@@ -35,13 +36,9 @@ class RunLeftovers:
 
 
 def _owned_containers():
-    out = system.run(["docker", "ps", "-a", "--filter", "label=" + LABEL_RUN, "--format",
-                      "{{.Names}}\t{{.Label \"%s\"}}\t{{.Label \"%s\"}}" % (LABEL_RUN, LABEL_OWNER)],
-                     check=False)
-    for line in out.splitlines():
-        parts = line.split("\t")
-        if len(parts) == 3:
-            yield parts[1], parts[2], parts[0]
+    for name, run_id, owner in DockerEngine(connect=False).labelled_containers(
+            LABEL_RUN, LABEL_RUN, LABEL_OWNER):
+        yield run_id, owner, name
 
 
 def _owned_bridges():
@@ -91,11 +88,10 @@ def remove_leftovers(item):
             os.kill(proc["pid"], signal.SIGKILL)
         except ProcessLookupError:
             pass
-    if item.containers:
-        try:
-            system.run(["docker", "rm", "-f", "-v"] + item.containers, timeout=300)
-        except system.CommandError as err:
-            errors.append(str(err))
+    try:
+        DockerEngine(connect=False).remove_containers(item.containers)
+    except system.CommandError as err:
+        errors.append(str(err))
     try:
         switch.delete_bridges(item.bridges)
     except system.CommandError as err:

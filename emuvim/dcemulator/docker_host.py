@@ -2,8 +2,8 @@
 
 Two pieces:
 
-* :class:`DockerEngine`, the small interface to the container engine (the
-  Docker SDK); nothing else in the emulator talks to Docker directly.
+* :class:`DockerEngine` (docker_engine.py), the small interface to the
+  container engine; nothing else in the emulator talks to Docker directly.
 * :class:`DockerHost`, a Mininet ``Host`` backed by a container.  The
   container is created and started when the node is constructed; the
   interactive shell Mininet uses for ``cmd()`` is a ``docker exec`` started
@@ -22,16 +22,15 @@ import select
 import subprocess
 import time
 
-import docker
 import docker.errors
 from mininet.node import Host
 
 from emuvim.dcemulator import system
+from emuvim.dcemulator.docker_engine import DEFAULT_IMAGE, DockerEngine  # noqa: F401
 
 log = logging.getLogger(__name__)
 
 CONTAINER_PREFIX = "mn."
-DEFAULT_IMAGE = "emuvim/base:latest"
 # Docker's own limit for names is looser; this keeps names readable and safe
 # as interface aliases, file names and REST path segments.
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
@@ -65,66 +64,6 @@ class ImageNotFound(LookupError):
 class ContainerStartError(RuntimeError):
     """The container could not be created or exited right after starting."""
 
-
-class DockerEngine:
-    """The container engine as the emulator needs it: create, inspect, update, remove."""
-
-    def __init__(self, client=None):
-        try:
-            self.client = client or docker.from_env(timeout=120)
-        except docker.errors.DockerException as err:
-            raise RuntimeError("cannot reach the Docker daemon (%s): start it, e.g. with "
-                               "`./run install`" % err) from err
-
-    def image_exists(self, image):
-        try:
-            self.client.images.get(image)
-            return True
-        except docker.errors.ImageNotFound:
-            return False
-
-    def container_exists(self, name):
-        try:
-            self.client.containers.get(name)
-            return True
-        except docker.errors.NotFound:
-            return False
-
-    def run(self, name, image, **create_args):
-        """Create and start a container; return its inspect data."""
-        container = self.client.containers.create(image, name=name, detach=True,
-                                                  **create_args)
-        try:
-            container.start()
-            container.reload()
-        except docker.errors.APIError:
-            container.remove(force=True)
-            raise
-        return container.attrs
-
-    def inspect(self, name):
-        return self.client.api.inspect_container(name)
-
-    def logs_tail(self, name, lines=10):
-        try:
-            return self.client.api.logs(name, tail=lines).decode(errors="replace").strip()
-        except docker.errors.APIError:
-            return ""
-
-    def update(self, name, **resources):
-        self.client.api.update_container(name, **resources)
-
-    def exec_detached(self, name, argv):
-        """Start argv in the container and return at once (`docker exec -d`)."""
-        exec_id = self.client.api.exec_create(name, argv)["Id"]
-        self.client.api.exec_start(exec_id, detach=True)
-
-    def remove(self, name):
-        """Remove a container; a container already gone is not an error."""
-        try:
-            self.client.api.remove_container(name, force=True, v=True)
-        except docker.errors.NotFound:
-            pass
 
 def port_mapping(ports=None, port_bindings=None):
     """vim-emu's ``ports`` list + ``port_bindings`` dict as the SDK's ``ports`` dict.
@@ -277,7 +216,8 @@ class DockerHost(Host):
         # With echo off, busybox's line editor reads plainly instead of
         # querying the cursor position (which nobody would answer).
         script = "stty -echo 2>/dev/null; exec env PS1=%s %s" % (SHELL_SENTINEL, shell)
-        argv = ["docker", "exec", "-it", self.container_name, "sh", "-c", script]
+        argv = self.engine.exec_argv(self.container_name, interactive=True, tty=True) + [
+            "sh", "-c", script]
         self.master, self.slave = pty.openpty()
         self.shell = subprocess.Popen(argv, stdin=self.slave, stdout=self.slave,
                                       stderr=self.slave, close_fds=False,
@@ -312,7 +252,7 @@ class DockerHost(Host):
         Host.terminate(self)
 
     def _exec_ok(self, argv):
-        return system.succeeds(["docker", "exec", self.container_name] + argv)
+        return self.engine.exec_ok(self.container_name, argv)
 
     def sendCmd(self, *args, **kwargs):
         self._ensure_shell()
@@ -329,7 +269,7 @@ class DockerHost(Host):
             if isinstance(command, list):
                 command = " ".join(command)
             args = (["sh", "-c", command],)
-        kwargs.setdefault("mncmd", ["docker", "exec", "-i", self.container_name])
+        kwargs.setdefault("mncmd", self.engine.exec_argv(self.container_name, interactive=True))
         return Host.popen(self, *args, **kwargs)
 
     # -- networking, done from the host in the container's namespace -----------

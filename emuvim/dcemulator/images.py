@@ -14,12 +14,12 @@ import glob
 import os
 import re
 import shutil
-import subprocess
 import tempfile
 
 from emuvim.dcemulator import system
+from emuvim.dcemulator.docker_engine import DEFAULT_IMAGE, DockerEngine
 
-BASE_IMAGE = "emuvim/base:latest"
+BASE_IMAGE = DEFAULT_IMAGE
 BUSYBOX_IMAGE = "emuvim/busybox:latest"
 BASE_PACKAGES = ["iproute2", "iputils-ping", "iperf3", "net-tools", "procps", "tcpdump",
                  "curl", "ethtool", "netcat-openbsd", "ca-certificates"]
@@ -27,8 +27,8 @@ DEFAULT_MIRROR = "http://deb.debian.org/debian"
 IMAGE_LABEL = "emuvim.image"
 
 
-def image_exists(name):
-    return system.succeeds(["docker", "image", "inspect", name])
+def image_exists(name, engine=None):
+    return (engine or DockerEngine()).image_exists(name)
 
 
 def apt_mirror():
@@ -45,22 +45,6 @@ def apt_mirror():
             if "security" not in match.group(1) and "-" not in match.group(2):
                 return match.group(1)
     return DEFAULT_MIRROR
-
-
-def docker_import(rootfs, name, changes):
-    """tar the rootfs into `docker import` with Dockerfile-style changes."""
-    argv = ["docker", "import"]
-    for change in changes:
-        argv += ["--change", change]
-    argv += ["-", name]
-    tar = subprocess.Popen(["tar", "-C", rootfs, "-c", "."], stdout=subprocess.PIPE)
-    try:
-        out = subprocess.run(argv, stdin=tar.stdout, capture_output=True, text=True)
-    finally:
-        tar.stdout.close()
-        tar.wait()
-    if out.returncode != 0 or tar.returncode != 0:
-        raise system.CommandError(argv, out.returncode, out.stderr)
 
 
 def debootstrap_suite():
@@ -92,7 +76,7 @@ def build_base(progress, mirror=None):
         for cache in ("var/cache/apt/archives", "var/lib/apt/lists"):
             shutil.rmtree(os.path.join(rootfs, cache), ignore_errors=True)
         progress("importing %s" % BASE_IMAGE)
-        docker_import(rootfs, BASE_IMAGE, ['CMD ["/bin/bash"]', "LABEL %s=base" % IMAGE_LABEL,
+        DockerEngine().import_rootfs(rootfs, BASE_IMAGE, ['CMD ["/bin/bash"]', "LABEL %s=base" % IMAGE_LABEL,
                                             "ENV PATH=/usr/local/sbin:/usr/local/bin:"
                                             "/usr/sbin:/usr/bin:/sbin:/bin"])
     finally:
@@ -128,7 +112,7 @@ def build_busybox(progress):
         with open(os.path.join(workdir, "etc", "passwd"), "w") as f:
             f.write("root:x:0:0:root:/root:/bin/sh\n")
         progress("importing %s" % BUSYBOX_IMAGE)
-        docker_import(workdir, BUSYBOX_IMAGE, ['CMD ["/bin/sh"]', "LABEL %s=busybox" % IMAGE_LABEL,
+        DockerEngine().import_rootfs(workdir, BUSYBOX_IMAGE, ['CMD ["/bin/sh"]', "LABEL %s=busybox" % IMAGE_LABEL,
                                                "ENV PATH=/bin"])
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
@@ -138,8 +122,7 @@ def build_dockerfile_dir(path, progress, name=None):
     """docker build of an image directory; the name is emuvim/<dir>:latest by default."""
     name = name or "emuvim/%s:latest" % os.path.basename(os.path.normpath(path))
     progress("docker build %s" % name)
-    system.run(["docker", "build", "--label", "%s=%s" % (IMAGE_LABEL, name), "-t", name, path],
-               timeout=1800)
+    DockerEngine().build_image(path, name, {IMAGE_LABEL: name})
     return name
 
 
@@ -172,7 +155,4 @@ def ensure_images(names=None, force=False, progress=print, extra_dirs=()):
 
 
 def image_id(name):
-    try:
-        return system.run(["docker", "image", "inspect", "-f", "{{.Id}}", name]).strip()
-    except system.CommandError:
-        return None
+    return DockerEngine().image_id(name)

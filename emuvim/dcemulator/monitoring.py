@@ -77,7 +77,7 @@ class Monitoring:
         self._lock = threading.Lock()
 
     def start_interface(self, vnf_name, vnf_interface=None):
-        intf = self.net._attachment(vnf_name, vnf_interface)[0]
+        intf = self.net.chaining.attachment(vnf_name, vnf_interface)[0]
         with self._lock:
             self._interfaces.add((vnf_name, intf))
         return "Started monitoring %s:%s" % (vnf_name, intf)
@@ -93,7 +93,7 @@ class Monitoring:
         return "Stopped monitoring %s" % ", ".join("%s:%s" % i for i in sorted(doomed))
 
     def start_flow(self, vnf_name, vnf_interface, cookie):
-        intf = self.net._attachment(vnf_name, vnf_interface)[0]
+        intf = self.net.chaining.attachment(vnf_name, vnf_interface)[0]
         with self._lock:
             self._flows.add((vnf_name, intf, int(cookie)))
         return "Started monitoring flows with cookie %d at %s:%s" % (int(cookie), vnf_name, intf)

@@ -27,23 +27,20 @@ from emuvim.dcemulator.links import (EmuIntf, EmuLink, NetemUnavailable, PatchLi
                                      shaping_attributes)
 from emuvim.dcemulator.node import Datacenter, EmulatorCompute, EmulatorExtSAP
 from emuvim.dcemulator.ownership import RunIdentity, RunRecord
-from emuvim.dcemulator.resourcemodel import ResourceModelRegistrar
+from emuvim.dcemulator.resourcemodel import CPU_PERIOD, ResourceModelRegistrar
 from emuvim.dcemulator.monitoring import Monitoring
-from emuvim.dcemulator.sdn import ChainingMixin
+from emuvim.dcemulator.sdn import Chaining, Topology
 from emuvim.dcemulator.switch import (EmuSwitch, choose_datapath, choose_port_type,
                                      delete_bridges, list_bridges, start_switches)
 
 log = logging.getLogger(__name__)
 
-CPU_PERIOD = 1000000
-DEFAULT_PRIORITY = 1000
-DEFAULT_COOKIE = 10
 EXTSAPDPID_BASE = 2000
 SWITCHDPID_BASE = 3000
 NETEM_POLICIES = ("error", "warn")
 
 
-class DCNetwork(ChainingMixin, Mininet):
+class DCNetwork(Mininet):
     """Emulated multi-PoP infrastructure (vim-emu compatible)."""
 
     def __init__(self, controller=RemoteController, monitor=False, enable_learning=False,
@@ -69,7 +66,8 @@ class DCNetwork(ChainingMixin, Mininet):
         """
         self.dcs = {}
         self.deployed_nsds, self.deployed_elines, self.deployed_elans = [], [], []
-        self._init_chaining()
+        self.chaining = Chaining(Topology(self), lambda: self.flow_installer)
+        self._installer = None
         self.monitoring = Monitoring(self)
         self.enable_learning = enable_learning
         self.monitor_agent = None
@@ -145,6 +143,62 @@ class DCNetwork(ChainingMixin, Mininet):
     def getNodeByName(self, name):
         return self.nameToNode.get(name)
 
+    # -- chains and E-LANs (vim-emu's names; the work is done by self.chaining) ----
+
+    @property
+    def flow_installer(self):
+        """How flows reach the switches: through the controller, or ovs-ofctl."""
+        if self._installer is None:
+            self._installer = self.controller_backend.flow_installer()
+        return self._installer
+
+    def setChain(self, vnf_src_name, vnf_dst_name, vnf_src_interface=None,
+                 vnf_dst_interface=None, **kwargs):
+        return self.chaining.set_chain(vnf_src_name, vnf_dst_name, vnf_src_interface,
+                                       vnf_dst_interface, **kwargs)
+
+    setChain.__doc__ = Chaining.set_chain.__doc__
+
+    def deleteChainsByCookie(self, cookie):
+        return self.chaining.delete_by_cookie(cookie)
+
+    def unused_cookie(self, start=1):
+        return self.chaining.unused_cookie(start)
+
+    def listChains(self):
+        return self.chaining.list_chains()
+
+    def setLAN(self, vnf_list, cookie=None):
+        return self.chaining.set_lan(vnf_list, cookie)
+
+    def delLAN(self, lan):
+        return self.chaining.del_lan(lan)
+
+    def listLANs(self):
+        return self.chaining.list_lans()
+
+    def getInterfaceCounters(self, vnf_name, vnf_interface=None):
+        return self.chaining.interface_counters(vnf_name, vnf_interface)
+
+    def getCookieCounters(self, cookie):
+        return self.chaining.cookie_counters(cookie)
+
+    @property
+    def vlans(self):
+        return self.chaining.vlans
+
+    @property
+    def installed_chains(self):
+        return self.chaining.chains
+
+    @property
+    def installed_lans(self):
+        return self.chaining.lans
+
+    @property
+    def installed_monitors(self):
+        return self.chaining.monitors
+
     # -- switches -----------------------------------------------------------------
 
     def addSwitch(self, name, add_to_graph=True, controlled=True, **params):
@@ -211,7 +265,7 @@ class DCNetwork(ChainingMixin, Mininet):
             node = self.nameToNode.get(label)
             if node is None:
                 raise LookupError("no node named %s" % label)
-            self._forget_flows_of(label)
+            self.chaining.forget_node(label)
             self.monitoring.forget_vnf(label)
             for link in [l for l in self.links if node in (l.intf1.node, l.intf2.node)]:
                 # Explicitly: namespace teardown after `docker rm` is asynchronous
@@ -252,7 +306,7 @@ class DCNetwork(ChainingMixin, Mininet):
         if switch is None or not hasattr(switch, "ext_sap"):
             raise LookupError("no external SAP named %s" % sap_name)
         with self._lock:
-            self._forget_flows_of(sap_name)
+            self.chaining.forget_node(sap_name)
             for link in [l for l in self.links if switch in (l.intf1.node, l.intf2.node)]:
                 self._delete_link(link)
             if self.DCNetwork_graph.has_node(sap_name):
@@ -414,7 +468,7 @@ class DCNetwork(ChainingMixin, Mininet):
         start_switches(controlled, targets)
         start_switches([s for s in pending if s not in controlled], [])
         self.controller_backend.wait_switches(controlled)
-        self.controller_backend.watch(self._reinstall_flows)
+        self.controller_backend.watch(self.chaining.reinstall_flows)
         for switch in self.switches:
             if hasattr(switch, "ext_sap"):
                 switch.ext_sap.configure_address()

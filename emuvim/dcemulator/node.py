@@ -7,9 +7,10 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from emuvim.dcemulator import system
-from emuvim.dcemulator.docker_host import DEFAULT_IMAGE, NAME_PATTERN, DockerHost
+from emuvim.dcemulator.docker_engine import DEFAULT_IMAGE
+from emuvim.dcemulator.docker_host import NAME_PATTERN, DockerHost
 from emuvim.dcemulator.links import clean_intf_id
-from emuvim.dcemulator.resourcemodel import NotEnoughResourcesAvailable
+from emuvim.dcemulator.resourcemodel import NotEnoughResourcesAvailable, cpu_limit
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +51,7 @@ class EmulatorCompute(DockerHost):
         """Run VIM_EMU_CMD_STOP/SON_EMU_CMD_STOP and wait for it (at most `timeout` s)."""
         command = self._image_command(names)
         if command:
-            system.run(["docker", "exec", self.container_name, "sh", "-c", command],
-                       check=False, timeout=timeout)
+            self.engine.exec_wait(self.container_name, ["sh", "-c", command], timeout)
         return command
 
     def getNetworkStatus(self):
@@ -182,8 +182,7 @@ class Datacenter:
         environment.update(properties or {})
         environment["VNF_NAME"] = name
         if params.get("cpu_percent") is not None:
-            params["cpu_period"] = self.net.cpu_period
-            params["cpu_quota"] = int(self.net.cpu_period * float(params.pop("cpu_percent")))
+            params.update(cpu_limit(float(params.pop("cpu_percent"))))
         d = self.net.addDocker(name, dimage=image or DEFAULT_IMAGE, dcmd=command,
                                environment=environment, datacenter=self,
                                flavor_name=flavor_name, **params)

@@ -1,10 +1,16 @@
-"""Service chains (E-Line) and E-LANs on a DCNetwork.
+"""Service chains (E-Line) and E-LANs: the Chaining object a DCNetwork owns.
 
 vim-emu's ``setChain``/``setLAN`` semantics (see the API reference), minus
 its bugs: tags go back to the pool when a chain is deleted, deletion removes
 exactly the chain's own flows, weights are numbers, one-way means one-way,
 chains are listed, and a chain whose flows would overwrite another chain's
 is refused instead of silently breaking it.
+
+:class:`Chaining` reads the network through a small :class:`Topology`
+(the graph, which nodes are switches, their dpids) and changes it only
+through a flow installer and the topology's port tagging, so its logic is
+unit-tested against recording stand-ins without OVS.  DCNetwork owns one
+and keeps vim-emu's method names (setChain, setLAN, ...) as thin delegates.
 """
 
 import json
@@ -13,7 +19,8 @@ import threading
 
 from mininet.node import Switch
 
-from emuvim.dcemulator.chaining import (Chain, ChainError, ChainExists, Lan, Monitor, VlanPool,
+from emuvim.dcemulator.chaining import (Chain, ChainError, ChainExists, FlowConflict,
+                                        FlowInstallFailed, Lan, LanMember, Monitor, VlanPool,
                                         chain_flows, lan_flows, monitor_flows, parse_match,
                                         switch_path)
 from emuvim.dcemulator.controller.flows import FlowInstallError
@@ -40,50 +47,81 @@ def _split_name(name, interface):
     return name, interface
 
 
-class ChainingMixin:
-    """setChain, setLAN and flow counters for DCNetwork."""
+class Topology:
+    """What chaining reads of a DCNetwork, and the port tags it sets.
 
-    def _init_chaining(self):
-        self.vlans = VlanPool()
-        self.installed_chains = []
-        self.installed_lans = []
-        self.installed_monitors = []
-        self._flow_owners = {}  # (switch, priority, match) -> Chain | Lan
-        self._chain_lock = threading.RLock()
-        self._installer = None
+    graph: the network's MultiDiGraph (edges carry src_port_id,
+    src_port_name, dst_port_nr, dst_port_name).
+    """
+
+    def __init__(self, net):
+        self.net = net
 
     @property
-    def flow_installer(self):
-        if self._installer is None:
-            self._installer = self.controller_backend.flow_installer()
-        return self._installer
+    def graph(self):
+        return self.net.DCNetwork_graph
+
+    def is_switch(self, name):
+        """Chains cross switches (external SAPs are standalone switches too)."""
+        return isinstance(self.net.nameToNode.get(name), Switch)
+
+    def is_ext_sap(self, name):
+        return hasattr(self.net.nameToNode.get(name), "ext_sap")
+
+    def has_node(self, name):
+        return name in self.net.nameToNode
+
+    def interfaces(self, name):
+        return [intf.name for intf in self.net.nameToNode[name].intfList()]
+
+    def dpids(self):
+        return {s.name: int(s.dpid, 16) for s in self.net.switches}
+
+    def set_port_tags(self, tags):
+        """{switch port name: VLAN id or None} for the E-LANs' access ports."""
+        set_port_tags(tags)
+
+
+class Chaining:
+    """Chains, E-LANs and their flows on one network; one lock guards them all."""
+
+    def __init__(self, topology, installer):
+        """installer: a callable returning the flow installer (the controller
+        backend makes it once the network runs)."""
+        self.topology = topology
+        self._installer = installer
+        self.vlans = VlanPool()
+        self.chains = []
+        self.lans = []
+        self.monitors = []
+        self._flow_owners = {}  # (switch, priority, match) -> Chain | Lan | Monitor
+        self._lock = threading.RLock()
+
+    @property
+    def installer(self):
+        return self._installer()
 
     # -- lookups ------------------------------------------------------------------
 
-    def _is_switch(self, name):
-        return isinstance(self.nameToNode.get(name), Switch)
-
-    def _dpids(self):
-        return {s.name: int(s.dpid, 16) for s in self.switches}
-
-    def _attachment(self, vnf_name, interface=None):
-        """(interface name, switch, switch port nr, switch port name) of a VNF interface."""
-        node = self.nameToNode.get(vnf_name)
-        # An external SAP is a (standalone) switch, but chains may end there.
-        is_sap = hasattr(node, "ext_sap")
-        if node is None or (self._is_switch(vnf_name) and not is_sap):
+    def attachment(self, vnf_name, interface=None):
+        """(interface name, switch, switch port nr, switch port name) of a VNF
+        interface (its first one if `interface` is None)."""
+        topo = self.topology
+        is_sap = topo.is_ext_sap(vnf_name)
+        if not topo.has_node(vnf_name) or (topo.is_switch(vnf_name) and not is_sap):
             raise LookupError("unknown VNF %r" % (vnf_name,))
         if interface is None and not is_sap:
-            if not node.intfList():
+            names = topo.interfaces(vnf_name)
+            if not names:
                 raise LookupError("VNF %s has no interfaces" % vnf_name)
-            interface = node.intfList()[0].name
+            interface = names[0]
         known = []
-        for neighbour, edges in self.DCNetwork_graph[vnf_name].items():
+        for neighbour, edges in topo.graph[vnf_name].items():
             for data in edges.values():
                 known.append(data["src_port_name"])
                 if interface is None or interface in (data["src_port_id"],
                                                       data["src_port_name"]):
-                    if not self._is_switch(neighbour):
+                    if not topo.is_switch(neighbour):
                         raise ChainError("interface %s:%s is not attached to a switch" % (
                             vnf_name, interface))
                     return (data["src_port_name"], neighbour, data["dst_port_nr"],
@@ -93,8 +131,8 @@ class ChainingMixin:
 
     # -- chains -------------------------------------------------------------------
 
-    def setChain(self, vnf_src_name, vnf_dst_name, vnf_src_interface=None,
-                 vnf_dst_interface=None, **kwargs):
+    def set_chain(self, vnf_src_name, vnf_dst_name, vnf_src_interface=None,
+                  vnf_dst_interface=None, **kwargs):
         """Install or delete a chain; returns vim-emu's "success: ..." text.
 
         kwargs: cmd ("add-flow" | "del-flows"), bidirectional, cookie,
@@ -121,7 +159,7 @@ class ChainingMixin:
         if _truthy(kwargs.get("bidirectional")):
             reverse_path = list(reversed(options["path"])) if options["path"] else None
             directions.append((dst, dst_intf, src, src_intf, reverse_path))
-        with self._chain_lock:
+        with self._lock:
             if _truthy(kwargs.get("monitor")):
                 return self._monitor(cmd, directions, kwargs.get("monitor_placement"), options)
             if cmd == "del-flows":
@@ -143,31 +181,32 @@ class ChainingMixin:
             cmd, chain.src, chain.dst, json.dumps(chain.describe()))
 
     def _add_chain(self, src, src_intf, dst, dst_intf, options):
-        src_intf, src_switch, in_port, _ = self._attachment(src, src_intf)
-        dst_intf, dst_switch, out_port, _ = self._attachment(dst, dst_intf)
-        hops = switch_path(self.DCNetwork_graph, src_switch, in_port, dst_switch, out_port,
-                           self._is_switch, weight=options["weight"], path=options["path"])
+        src_intf, src_switch, in_port, _ = self.attachment(src, src_intf)
+        dst_intf, dst_switch, out_port, _ = self.attachment(dst, dst_intf)
+        hops = switch_path(self.topology.graph, src_switch, in_port, dst_switch, out_port,
+                           self.topology.is_switch, weight=options["weight"],
+                           path=options["path"])
         key = (src, src_intf, dst, dst_intf, options["match"])
-        existing = next((c for c in self.installed_chains if c.key() == key), None)
+        existing = next((c for c in self.chains if c.key() == key), None)
         if existing is not None:
             raise ChainExists("a chain from %s:%s to %s:%s with this match exists already "
-                             "(cookie %d); delete it first" % (src, src_intf, dst, dst_intf,
-                                                               existing.cookie))
+                              "(cookie %d); delete it first" % (src, src_intf, dst, dst_intf,
+                                                                existing.cookie))
         if options["tag"] is not None:
             vlan = self.vlans.reserve(options["tag"])
         else:
             vlan = self.vlans.allocate() if len(hops) > 1 else None
         chain = Chain(src, src_intf, dst, dst_intf, options["match"], options["cookie"],
                       options["priority"], vlan, [h.switch for h in hops])
-        chain.flows = chain_flows(hops, self._dpids(), vlan, chain.cookie, chain.priority,
-                                  chain.match)
+        chain.flows = chain_flows(hops, self.topology.dpids(), vlan, chain.cookie,
+                                  chain.priority, chain.match)
         try:
             self._install(chain)
         except BaseException:
             if vlan is not None:
                 self.vlans.release(vlan)
             raise
-        self.installed_chains.append(chain)
+        self.chains.append(chain)
         return chain
 
     def _install(self, owner):
@@ -175,39 +214,39 @@ class ChainingMixin:
         for flow in owner.flows:
             other = self._flow_owners.get(_flow_key(flow))
             if other is not None:
-                raise ChainError("flow on %s (%s) would replace one of %s; use another match "
-                                 "or priority" % (flow.switch, flow.ofctl_match(False),
-                                                  _describe(other)))
+                raise FlowConflict("flow on %s (%s) would replace one of %s; use another "
+                                   "match or priority" % (flow.switch, flow.ofctl_match(False),
+                                                          _describe(other)))
         try:
-            self.flow_installer.add(owner.flows)
+            self.installer.add(owner.flows)
         except FlowInstallError as err:
-            self.flow_installer.delete(owner.flows)
-            raise ChainError("installing flows failed: %s" % err) from err
+            self.installer.delete(owner.flows)
+            raise FlowInstallFailed("installing flows failed: %s" % err) from err
         for flow in owner.flows:
             self._flow_owners[_flow_key(flow)] = owner
 
     def _uninstall(self, owner):
-        self.flow_installer.delete(owner.flows)
+        self.installer.delete(owner.flows)
         for flow in owner.flows:
             if self._flow_owners.get(_flow_key(flow)) is owner:
                 del self._flow_owners[_flow_key(flow)]
 
     def _remove_chain(self, chain):
-        for monitor in [m for m in self.installed_monitors if m.chain is chain]:
+        for monitor in [m for m in self.monitors if m.chain is chain]:
             self._uninstall(monitor)
-            self.installed_monitors.remove(monitor)
+            self.monitors.remove(monitor)
         self._uninstall(chain)
         if chain.vlan is not None:
             self.vlans.release(chain.vlan)
-        if chain in self.installed_chains:
-            self.installed_chains.remove(chain)
+        if chain in self.chains:
+            self.chains.remove(chain)
 
     def _chains_between(self, src, src_intf, dst, dst_intf):
         """Resolved interface names and the installed chains from src to dst."""
-        src_intf = self._attachment(src, src_intf)[0]
-        dst_intf = self._attachment(dst, dst_intf)[0]
+        src_intf = self.attachment(src, src_intf)[0]
+        dst_intf = self.attachment(dst, dst_intf)[0]
         endpoints = (src, src_intf, dst, dst_intf)
-        return src_intf, dst_intf, [c for c in self.installed_chains
+        return src_intf, dst_intf, [c for c in self.chains
                                     if (c.src, c.src_intf, c.dst, c.dst_intf) == endpoints]
 
     def _delete_chains(self, src, src_intf, dst, dst_intf, options):
@@ -232,17 +271,8 @@ class ChainingMixin:
             src_intf, dst_intf, chains = self._chains_between(src, src_intf, dst, dst_intf)
             chain = chains[0] if chains else None
             if cmd == "del-flows":
-                doomed = [m for m in self.installed_monitors if m.chain is chain and
-                          m.placement == placement and
-                          (not options["cookie"] or m.cookie == options["cookie"])]
-                if not doomed:
-                    raise LookupError("no %s monitor on the chain %s:%s -> %s:%s" % (
-                        placement, src, src_intf, dst, dst_intf))
-                for monitor in doomed:
-                    self._uninstall(monitor)
-                    self.installed_monitors.remove(monitor)
-                results.append("success: del-flows monitor %s between %s and %s" % (
-                    placement, src, dst))
+                results.append(self._remove_monitors(chain, placement, options["cookie"],
+                                                     (src, src_intf, dst, dst_intf)))
                 continue
             if chain is None:
                 # vim-emu's behaviour: without a chain to watch, set one up.
@@ -251,142 +281,157 @@ class ChainingMixin:
             monitor = Monitor(chain, placement, options["cookie"])
             monitor.flows = monitor_flows(chain, placement, monitor.cookie)
             self._install(monitor)
-            self.installed_monitors.append(monitor)
+            self.monitors.append(monitor)
             results.append("success: add-flow monitor %s between %s and %s with options: %s"
                            % (placement, src, dst, json.dumps(monitor.describe())))
         return "\n".join(results)
 
-    def deleteChainsByCookie(self, cookie):
+    def _remove_monitors(self, chain, placement, cookie, endpoints):
+        doomed = [m for m in self.monitors if m.chain is chain and m.placement == placement
+                  and (not cookie or m.cookie == cookie)]
+        if not doomed:
+            raise LookupError("no %s monitor on the chain %s:%s -> %s:%s" % (
+                (placement,) + endpoints))
+        for monitor in doomed:
+            self._uninstall(monitor)
+            self.monitors.remove(monitor)
+        return "success: del-flows monitor %s between %s and %s" % (
+            placement, endpoints[0], endpoints[2])
+
+    def delete_by_cookie(self, cookie):
         """Remove every chain carrying `cookie`; returns how many went."""
-        with self._chain_lock:
-            doomed = [c for c in self.installed_chains if c.cookie == int(cookie)]
+        with self._lock:
+            doomed = [c for c in self.chains if c.cookie == int(cookie)]
             for chain in doomed:
                 self._remove_chain(chain)
             return len(doomed)
 
     def unused_cookie(self, start=1):
         """The lowest cookie >= start that no chain, E-LAN or monitor uses."""
-        with self._chain_lock:
-            owners = self.installed_chains + self.installed_lans + self.installed_monitors
-            used = {owner.cookie for owner in owners}
+        with self._lock:
+            used = {owner.cookie for owner in self.chains + self.lans + self.monitors}
             cookie = int(start)
             while cookie in used:
                 cookie += 1
             return cookie
 
-    def listChains(self):
-        with self._chain_lock:
-            return [c.describe() for c in self.installed_chains]
+    def list_chains(self):
+        with self._lock:
+            return [c.describe() for c in self.chains]
 
     # -- E-LANs -------------------------------------------------------------------
 
-    def setLAN(self, vnf_list, cookie=None):
+    def set_lan(self, vnf_list, cookie=None):
         """Put the listed VNF interfaces on one isolated L2 segment (a VLAN).
 
         vnf_list: [{"name": vnf, "interface": intf or None}, ...]; members
         may sit in different PoPs.  Returns the Lan record.
         """
-        with self._chain_lock:
+        with self._lock:
             members = []
             for entry in vnf_list:
-                intf, switch, port_nr, port_name = self._attachment(entry["name"],
-                                                                    entry.get("interface"))
-                members.append((entry["name"], intf, switch, port_name, port_nr))
-            taken = {(m[0], m[1]) for lan in self.installed_lans for m in lan.members}
-            clash = [m for m in members if (m[0], m[1]) in taken]
+                intf, switch, port_nr, port_name = self.attachment(entry["name"],
+                                                                   entry.get("interface"))
+                members.append(LanMember(entry["name"], intf, switch, port_name, port_nr))
+            taken = {(m.vnf, m.interface) for lan in self.lans for m in lan.members}
+            clash = [m for m in members if (m.vnf, m.interface) in taken]
             if clash:
-                raise ChainError("%s:%s is already in an E-LAN" % clash[0][:2])
-            trunks = self._lan_trunk_ports(sorted({m[2] for m in members}))
+                raise FlowConflict("%s:%s is already in an E-LAN" % (clash[0].vnf,
+                                                                     clash[0].interface))
+            trunks = self._lan_trunk_ports(sorted({m.switch for m in members}))
             lan = Lan(self.vlans.allocate(), int(cookie or 0), members)
-            lan.flows = lan_flows(members, trunks, self._dpids(), lan.vlan, lan.cookie,
-                                  LAN_PRIORITY)
+            lan.flows = lan_flows(members, trunks, self.topology.dpids(), lan.vlan,
+                                  lan.cookie, LAN_PRIORITY)
             try:
-                set_port_tags({m[3]: lan.vlan for m in members})
+                self.topology.set_port_tags({m.port_name: lan.vlan for m in members})
                 self._install(lan)
             except BaseException:
-                set_port_tags({m[3]: None for m in members})
+                self.topology.set_port_tags({m.port_name: None for m in members})
                 self.vlans.release(lan.vlan)
                 raise
-            self.installed_lans.append(lan)
+            self.lans.append(lan)
             return lan
 
     def _lan_trunk_ports(self, switches):
         """(switch, port) pairs on the shortest paths joining the member switches."""
         trunks = set()
         for other in switches[1:]:
-            hops = switch_path(self.DCNetwork_graph, switches[0], None, other, None,
-                               self._is_switch)
+            hops = switch_path(self.topology.graph, switches[0], None, other, None,
+                               self.topology.is_switch)
             for hop, following in zip(hops, hops[1:]):
                 trunks.add((hop.switch, hop.out_port))
                 trunks.add((following.switch, following.in_port))
         return trunks
 
-    def delLAN(self, lan):
-        """Remove an E-LAN (the record setLAN returned, or its VLAN id)."""
-        with self._chain_lock:
+    def del_lan(self, lan):
+        """Remove an E-LAN (the record set_lan returned, or its VLAN id)."""
+        with self._lock:
             if not isinstance(lan, Lan):
-                lan = next((l for l in self.installed_lans if l.vlan == int(lan)), None)
-            if lan is None or lan not in self.installed_lans:
+                lan = next((l for l in self.lans if l.vlan == int(lan)), None)
+            if lan is None or lan not in self.lans:
                 raise LookupError("no such E-LAN")
             self._uninstall(lan)
-            set_port_tags({m[3]: None for m in lan.members if self.nameToNode.get(m[0])})
+            self.topology.set_port_tags({m.port_name: None for m in lan.members
+                                         if self.topology.has_node(m.vnf)})
             self.vlans.release(lan.vlan)
-            self.installed_lans.remove(lan)
+            self.lans.remove(lan)
 
-    def listLANs(self):
-        with self._chain_lock:
-            return [lan.describe() for lan in self.installed_lans]
+    def list_lans(self):
+        with self._lock:
+            return [lan.describe() for lan in self.lans]
 
     # -- housekeeping ---------------------------------------------------------------
 
-    def _forget_flows_of(self, vnf_name):
+    def forget_node(self, vnf_name):
         """A VNF goes: its chains go, and it leaves its E-LANs."""
-        with self._chain_lock:
-            for chain in [c for c in self.installed_chains if vnf_name in (c.src, c.dst)]:
+        with self._lock:
+            for chain in [c for c in self.chains if vnf_name in (c.src, c.dst)]:
                 self._remove_chain(chain)
-            for lan in list(self.installed_lans):
-                gone = [m for m in lan.members if m[0] == vnf_name]
-                if not gone:
-                    continue
-                # Member flows match in_port only (trunk flows also match dl_vlan).
-                member_ports = {(m[2], m[4]) for m in gone}
-                doomed = [f for f in lan.flows if len(f.match) == 1 and
-                          (f.switch, dict(f.match)["in_port"]) in member_ports]
-                self.flow_installer.delete(doomed)
-                for flow in doomed:
-                    self._flow_owners.pop(_flow_key(flow), None)
-                lan.flows = [f for f in lan.flows if f not in doomed]
-                lan.members = [m for m in lan.members if m[0] != vnf_name]
+            for lan in self.lans:
+                self._drop_lan_members(lan, [m for m in lan.members if m.vnf == vnf_name])
 
-    def _reinstall_flows(self):
+    def _drop_lan_members(self, lan, gone):
+        if not gone:
+            return
+        # Member flows match in_port only (trunk flows also match dl_vlan).
+        member_ports = {(m.switch, m.port_nr) for m in gone}
+        doomed = [f for f in lan.flows if len(f.match) == 1 and
+                  (f.switch, dict(f.match)["in_port"]) in member_ports]
+        self.installer.delete(doomed)
+        for flow in doomed:
+            self._flow_owners.pop(_flow_key(flow), None)
+        lan.flows = [f for f in lan.flows if f not in doomed]
+        lan.members = [m for m in lan.members if m not in gone]
+
+    def reinstall_flows(self):
         """After a controller restart: every flow this network owns, again."""
-        with self._chain_lock:
-            owners = self.installed_chains + self.installed_lans + self.installed_monitors
-            flows = [f for owner in owners for f in owner.flows]
-            self.flow_installer.add(flows)
+        with self._lock:
+            flows = [f for owner in self.chains + self.lans + self.monitors
+                     for f in owner.flows]
+            self.installer.add(flows)
             log.info("re-installed %d flows after a controller restart", len(flows))
 
     # -- counters -------------------------------------------------------------------
 
-    def getInterfaceCounters(self, vnf_name, vnf_interface=None):
+    def interface_counters(self, vnf_name, vnf_interface=None):
         """Packets/bytes of a VNF interface as the VNF sees them (switch side, swapped)."""
-        intf, switch, port_nr, _ = self._attachment(vnf_name, vnf_interface)
-        stats = self.flow_installer.port_stats(switch, self._dpids()[switch], port_nr)
+        intf, switch, port_nr, _ = self.attachment(vnf_name, vnf_interface)
+        stats = self.installer.port_stats(switch, self.topology.dpids()[switch], port_nr)
         if stats is None:
             raise LookupError("no counters for %s:%s" % (vnf_name, intf))
         return {"vnf_name": vnf_name, "vnf_interface": intf,
                 "tx_packets": stats["rx_packets"], "tx_bytes": stats["rx_bytes"],
                 "rx_packets": stats["tx_packets"], "rx_bytes": stats["tx_bytes"]}
 
-    def getCookieCounters(self, cookie):
+    def cookie_counters(self, cookie):
         """Traffic that entered the chains carrying `cookie` (counted at ingress)."""
-        with self._chain_lock:
-            chains = [c for c in self.installed_chains if c.cookie == int(cookie)]
-            monitors = [m for m in self.installed_monitors if m.cookie == int(cookie)]
+        with self._lock:
+            chains = [c for c in self.chains if c.cookie == int(cookie)]
+            monitors = [m for m in self.monitors if m.cookie == int(cookie)]
         counted = [c.flows[0] for c in chains] + [m.flows[0] for m in monitors]
         packets = nbytes = 0
         for flow in counted:
-            flow_packets, flow_bytes = self.flow_installer.flow_counts(flow)
+            flow_packets, flow_bytes = self.installer.flow_counts(flow)
             packets += flow_packets
             nbytes += flow_bytes
         return {"cookie": int(cookie), "chains": len(chains), "monitors": len(monitors),

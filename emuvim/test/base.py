@@ -19,7 +19,7 @@ import unittest
 import docker
 from mininet.node import Controller
 
-from emuvim.dcemulator.docker_host import DEFAULT_IMAGE
+from emuvim.dcemulator.docker_engine import DEFAULT_IMAGE
 from emuvim.dcemulator.net import DCNetwork
 from emuvim.dcemulator.ownership import LABEL_CONTAINERNET
 

@@ -102,8 +102,12 @@ def test_resource_update(api):
      "cannot parse network"),
     ("put", "/restapi/compute/datacenter0/vnf1",
      {"json": {"network": "(id=way-too-long-interface-name)"}}, 400, "15 characters"),
-    ("put", "/restapi/compute/datacenter0/vnf1", {"json": {"image": "no/such:image"}}, 400,
+    ("put", "/restapi/compute/datacenter0/vnf1", {"json": {"image": "no/such:image"}}, 422,
      "not available locally"),
+    # The container cannot start: a client mistake (409), not a 500.
+    ("put", "/restapi/compute/datacenter0/vnf1",
+     {"json": {"image": "emuvim/busybox:latest", "docker_command": "/no/such/binary"}}, 409,
+     "cannot start"),
     ("put", "/restapi/compute/datacenter0/bad%20name", {"json": {}}, 400, "invalid"),
     ("put", "/restapi/network", {"params": {"vnf_src_name": "x"}}, 400,
      "vnf_dst_name is required"),

@@ -1,7 +1,7 @@
 import networkx as nx
 import pytest
 
-from emuvim.dcemulator.chaining import (ChainError, Flow, Hop, NoPathError, VlanPool,
+from emuvim.dcemulator.chaining import (ChainError, Flow, Hop, LanMember, NoPathError, VlanPool,
                                         chain_flows, lan_flows, parse_match, switch_path)
 
 
@@ -129,7 +129,8 @@ def test_multi_switch_chain_pushes_and_pops():
 
 
 def test_lan_flows_cover_members_and_trunks():
-    members = [("a", "lan", "s1", "s1-eth2", 2), ("b", "lan", "s2", "s2-eth3", 3)]
+    members = [LanMember("a", "lan", "s1", "s1-eth2", 2),
+               LanMember("b", "lan", "s2", "s2-eth3", 3)]
     flows = lan_flows(members, {("s1", 1), ("s2", 1)}, {"s1": 1, "s2": 2}, 7, 30, 1)
     assert {(f.switch, f.match) for f in flows} == {
         ("s1", (("in_port", 2),)), ("s2", (("in_port", 3),)),

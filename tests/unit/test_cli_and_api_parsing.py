@@ -2,7 +2,10 @@ import argparse
 
 import pytest
 
-from emuvim.api.rest.app import ApiError, _cpu_bw, parse_network
+from emuvim.api.errors import HttpError
+from emuvim.api.rest.common import parse_network
+from emuvim.api.rest.compute import cpu_bw_limit
+from emuvim.dcemulator.resourcemodel import cpu_limit
 from emuvim.cli import rest
 from emuvim.cli.main import build_parser
 
@@ -16,16 +19,25 @@ def test_parse_network_string():
 
 @pytest.mark.parametrize("bad", ["id=a", "(id=a)junk", "(=x)", 42, ["a"]])
 def test_parse_network_rejects(bad):
-    with pytest.raises(ApiError) as err:
+    with pytest.raises(HttpError) as err:
         parse_network(bad)
     assert err.value.status == 400
 
 
 def test_cpu_bw():
-    assert _cpu_bw("0.5") == {"cpu_period": 100000, "cpu_quota": 50000}
-    assert _cpu_bw("0") == {"cpu_period": 100000, "cpu_quota": -1}
-    with pytest.raises(ApiError):
-        _cpu_bw("half")
+    assert cpu_bw_limit("0.5") == {"cpu_period": 100000, "cpu_quota": 50000}
+    assert cpu_bw_limit("0") == {"cpu_period": 100000, "cpu_quota": -1}
+    with pytest.raises(HttpError):
+        cpu_bw_limit("half")
+
+
+@pytest.mark.parametrize("cpus,period,quota", [
+    (2, 100000, 200000), (0.5, 100000, 50000), (0.01, 100000, 1000),
+    (0.005, 200000, 1000),     # below 1 ms of quota: a longer period, same share
+    (0.0001, 1000000, 1000),   # the kernel's limits: 1 s period, 1 ms quota
+])
+def test_one_cpu_limit_for_every_api(cpus, period, quota):
+    assert cpu_limit(cpus) == {"cpu_period": period, "cpu_quota": quota}
 
 
 def parse(*argv):

@@ -8,7 +8,8 @@ import yaml
 
 from emuvim.api.tango.llcm import (LlcmOptions, OnboardedService, TangoLLCM, initialize_GK,
                                    parse_interface)
-from emuvim.api.tango.package import LlcmError, PackageContent, PackageError
+from emuvim.api.errors import HttpError
+from emuvim.api.tango.package import PackageContent, PackageError
 from emuvim.api.tango.plan import SubnetPool, ext_sap_name, plan_instance
 from emuvim.api.tango.placement import RoundRobinDcPlacement
 from emuvim.api.tango.service import parse_service, split_ref
@@ -151,7 +152,7 @@ def test_service_uuid_may_name_the_package(catalogue, key):
 
 
 def test_unknown_service_name_is_404(catalogue):
-    with pytest.raises(LlcmError) as err:
+    with pytest.raises(HttpError) as err:
         catalogue.find_service(service_uuid="no-such-package")
     assert err.value.status == 404 and "no-such-package" in str(err.value)
 

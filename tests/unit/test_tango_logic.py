@@ -4,7 +4,8 @@ import os
 
 import pytest
 
-from emuvim.api.tango.package import (LlcmError, PackageError, pack_project, read_descriptors,
+from emuvim.api.errors import HttpError
+from emuvim.api.tango.package import (PackageError, pack_project, read_descriptors,
                                       safe_member_path, unpack)
 from emuvim.api.tango.placement import (FirstDcPlacement, PlacementError,
                                         RoundRobinDcPlacement, StaticConfigPlacement)
@@ -247,7 +248,7 @@ def test_published_ports_move_per_instance():
     unit = p.units[0]
     assert unit.unit.ports == [(8080, "tcp"), (5201, "tcp"), (53, "udp")]
     assert unit.port_bindings == {"8080/tcp": 18080 + 2 * PORT_OFFSET}
-    with pytest.raises(LlcmError, match="too high"):
+    with pytest.raises(HttpError, match="too high"):
         plan(parse_service(content), ssiid=50)
 
 

@@ -17,7 +17,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
 from emuvim.api.jsonbody import BodyError, json_object
-from emuvim.api.tango.package import LlcmError, PackageError, sha1_of_file
+from emuvim.api.errors import HttpError, error_response, install_error_handlers
+from emuvim.api.tango.package import PackageError, sha1_of_file
 
 PACKAGES = ["/packages", "/api/v2/packages", "/api/v3/packages"]
 SERVICES = ["/services", "/api/v2/services", "/api/v3/services"]
@@ -27,20 +28,15 @@ LIST_HEADERS = {"Access-Control-Allow-Origin": "*",
                 "Access-Control-Allow-Methods": "GET,OPTIONS"}
 
 
-def error(status, message, **extra):
-    return JSONResponse(dict(extra, error=message), status_code=status,
-                        headers={"Access-Control-Allow-Origin": "*"})
-
-
 async def read_body_json(request):
     """vim-emu forced JSON parsing: empty body = {}; anything but an object is a 400."""
     try:
         body = json_object(await request.body())
     except BodyError as err:
-        raise LlcmError(str(err), 400) from err
+        raise HttpError(400, str(err)) from err
     for key, value in body.items():
         if value is not None and not isinstance(value, str):
-            raise LlcmError("%s must be a string" % key, 400)
+            raise HttpError(400, "%s must be a string" % key)
     return body
 
 
@@ -106,13 +102,11 @@ def build_app(llcm, on_exit=None):
     app = FastAPI(title="emuvim 5GTANGO LLCM", version="1.0",
                   description="vim-emu compatible lightweight lifecycle manager")
 
-    @app.exception_handler(LlcmError)
-    async def llcm_error(_request, exc):
-        return error(exc.status, str(exc))
+    install_error_handlers(app)
 
     @app.exception_handler(ClientDisconnect)
     async def disconnected(_request, _exc):
-        return error(400, "client disconnected during the upload")
+        return error_response(400, "client disconnected during the upload")
 
     async def upload_package(request: Request):
         path = None
@@ -120,8 +114,8 @@ def build_app(llcm, on_exit=None):
             path = await save_upload(request, llcm.upload_dir, llcm.options.max_upload_bytes)
             size, sha1 = os.path.getsize(path), await run_in_threadpool(sha1_of_file, path)
             service_uuid = await run_in_threadpool(llcm.onboard, path, size, sha1)
-        except LlcmError as err:
-            return error(err.status, str(err), service_uuid=None, size=0, sha1=None)
+        except HttpError as err:
+            return error_response(err.status, str(err), service_uuid=None, size=0, sha1=None)
         finally:
             if path and os.path.exists(path):
                 os.unlink(path)
@@ -165,7 +159,7 @@ def build_app(llcm, on_exit=None):
 
     def emulator_exit():
         if on_exit is None:
-            raise LlcmError("this LLCM was started without an emulator to stop", 409)
+            raise HttpError(409, "this LLCM was started without an emulator to stop")
         on_exit()
         return JSONResponse("Emulator stopping.", status_code=200)
 

@@ -16,11 +16,9 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from emuvim.api.tango.package import LlcmError, load_yaml
+from emuvim.api.errors import HttpError, as_http_error
+from emuvim.api.tango.package import load_yaml
 from emuvim.api.tango.service import E_LINE
-from emuvim.dcemulator.chaining import ChainError
-from emuvim.dcemulator.docker_host import ContainerStartError, ImageNotFound
-from emuvim.dcemulator.system import AlreadyExists
 
 log = logging.getLogger(__name__)
 
@@ -39,31 +37,17 @@ def load_env_file(folder, container_name):
     return {str(k): "" if v is None else str(v) for k, v in data.items()}
 
 
-def as_llcm_error(err, what):
-    """Map core exceptions to client-facing errors (status codes)."""
-    if isinstance(err, LlcmError):
-        return err
-    if isinstance(err, ImageNotFound):
-        return LlcmError("%s: %s" % (what, err), 422)
-    if isinstance(err, AlreadyExists):
-        return LlcmError("%s: %s (another service or the REST API uses this name)"
-                         % (what, err), 409)
-    if isinstance(err, (ChainError, LookupError, ContainerStartError)):
-        # ContainerStartError: e.g. a published host port that is taken.
-        return LlcmError("%s: %s" % (what, err), 409)
-    if isinstance(err, ValueError):
-        return LlcmError("%s: %s" % (what, err), 422)
-    return None
-
-
 @contextlib.contextmanager
 def client_errors(what):
-    """Re-raise the core's refusals as LlcmErrors; anything else as it is."""
+    """Re-raise the core's refusals as HttpErrors (one status table for every
+    API, see emuvim.api.errors), prefixed with `what`; anything else as it is."""
     try:
         yield
+    except HttpError:
+        raise
     except Exception as err:
-        mapped = as_llcm_error(err, what)
-        if mapped is None or mapped is err:
+        mapped = as_http_error(err, what)
+        if mapped is None:
             raise
         raise mapped from err
 
@@ -128,7 +112,7 @@ class ServiceInstance:
         with client_errors("cannot start %s on %s" % (name, dc.label)):
             node = dc.startCompute(name, **args)
         if node is None:
-            raise LlcmError("the resource model of PoP %s refuses %s" % (dc.label, name), 409)
+            raise HttpError(409, "the resource model of PoP %s refuses %s" % (dc.label, name))
         with self._lock:
             self._units[name] = dc
         return node

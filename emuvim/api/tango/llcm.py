@@ -17,13 +17,14 @@ import uuid as uuidlib
 from dataclasses import dataclass
 
 from emuvim.api.tango.instance import ServiceInstance
-from emuvim.api.tango.package import LlcmError, PackageError, read_descriptors, unpack
+from emuvim.api.errors import HttpError
+from emuvim.api.tango.package import PackageError, read_descriptors, unpack
 from emuvim.api.tango.placement import (  # noqa: F401  (vim-emu's import paths too)
     FirstDcPlacement, PlacementAlgorithm, PlacementError, RoundRobinDcPlacement,
     StaticConfigPlacement)
 from emuvim.api.tango.plan import (ELAN_POOL, ELINE_POOL, SubnetPool, plan_instance)
 from emuvim.api.tango.service import parse_service
-from emuvim.dcemulator.docker_host import DEFAULT_IMAGE
+from emuvim.dcemulator.docker_engine import DEFAULT_IMAGE
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +100,7 @@ class TangoLLCM:
     @property
     def net(self):
         if not self.dcs:
-            raise LlcmError("the LLCM has no PoP connected", 409)
+            raise HttpError(409, "the LLCM has no PoP connected")
         return next(iter(self.dcs.values())).net
 
     @property
@@ -150,15 +151,15 @@ class TangoLLCM:
     def find_service(self, service_uuid=None, service_name=None):
         with self._lock:
             if not self.services:
-                raise LlcmError("No service on-boarded.", 404)
+                raise HttpError(404, "No service on-boarded.")
             # vim-emu matched names in service_uuid too (tng-cli and tng-bench send them).
             for key in (service_uuid, service_name):
                 if key in (None, "", "latest"):
                     continue
                 record = self.services.get(key) or self._find_by_name(key)
                 if record is None:
-                    raise LlcmError("Service %r not found: neither an on-boarded service's "
-                                    "uuid nor its package or service name" % key, 404)
+                    raise HttpError(404, "Service %r not found: neither an on-boarded service's "
+                                    "uuid nor its package or service name" % key)
                 return record
             return list(self.services.values())[-1]
 
@@ -177,10 +178,10 @@ class TangoLLCM:
         with self._lock:
             record = self.services.get(service_uuid)
             if record is None:
-                raise LlcmError("Service %s not found" % service_uuid, 404)
+                raise HttpError(404, "Service %s not found" % service_uuid)
             if any(i.service_uuid == service_uuid for i in self.instances.values()):
-                raise LlcmError("Service %s has instances; terminate them first"
-                                % service_uuid, 409)
+                raise HttpError(409, "Service %s has instances; terminate them first"
+                                % service_uuid)
             del self.services[service_uuid]
         shutil.rmtree(record.folder, ignore_errors=True)
 
@@ -199,7 +200,7 @@ class TangoLLCM:
                                      self.eline_pool, self.elan_pool,
                                      instance_uuid.replace("-", ""), self.options.deploy_sap)
             except PlacementError as err:
-                raise LlcmError("placement failed: %s" % err, 422) from err
+                raise HttpError(422, "placement failed: %s" % err) from err
             instance = ServiceInstance(instance_uuid, record.uuid, record.service, plan,
                                        self.net, self._new_cookie(), self.options)
             self.instances[instance_uuid] = instance
@@ -218,8 +219,8 @@ class TangoLLCM:
         deadline = time.monotonic() + self.options.network_start_timeout
         while self.net.stopped or not self.net.started:
             if self.net.stopped or time.monotonic() > deadline:
-                raise LlcmError("the emulated network is not running (net.start() has not "
-                                "finished, or it was stopped)", 503)
+                raise HttpError(503, "the emulated network is not running (net.start() has not "
+                                "finished, or it was stopped)")
             time.sleep(0.05)
 
     def _new_cookie(self):
@@ -233,17 +234,17 @@ class TangoLLCM:
         """Terminate one instance, a service's instances, or all; returns how many."""
         with self._lock:
             if not self.services:
-                raise LlcmError("No service on-boarded.", 404)
+                raise HttpError(404, "No service on-boarded.")
             if instance_uuid:
                 if instance_uuid not in self.instances:
-                    raise LlcmError("Service instance %s not found" % instance_uuid, 404)
+                    raise HttpError(404, "Service instance %s not found" % instance_uuid)
                 instance = self.instances[instance_uuid]
                 if instance.status != "running":
-                    raise LlcmError("instance %s is %s" % (instance_uuid, instance.status), 409)
+                    raise HttpError(409, "instance %s is %s" % (instance_uuid, instance.status))
                 doomed = [instance]
             elif service_uuid:
                 if service_uuid not in self.services:
-                    raise LlcmError("Service %s not found" % service_uuid, 404)
+                    raise HttpError(404, "Service %s not found" % service_uuid)
                 doomed = [i for i in self.instances.values() if i.service_uuid == service_uuid]
             else:
                 doomed = list(self.instances.values())
@@ -273,7 +274,7 @@ class TangoLLCM:
     def instance_details(self, instance_uuid):
         with self._lock:
             if instance_uuid not in self.instances:
-                raise LlcmError("Service instance %s not found" % instance_uuid, 404)
+                raise HttpError(404, "Service instance %s not found" % instance_uuid)
             return self.instances[instance_uuid].details()
 
     # -- shutdown -------------------------------------------------------------------

@@ -20,6 +20,8 @@ import zipfile
 
 import yaml
 
+from emuvim.api.errors import HttpError
+
 NAPD_PATH = "TOSCA-Metadata/NAPD.yaml"
 NSD_TYPE = "application/vnd.5gtango.nsd"
 VNFD_TYPE = "application/vnd.5gtango.vnfd"
@@ -30,19 +32,11 @@ MAX_UNPACKED_BYTES = 1 << 30
 MAX_ENTRIES = 10000
 
 
-class LlcmError(Exception):
-    """A request the LLCM refuses; `status` is the HTTP status to answer with."""
-
-    def __init__(self, message, status):
-        super().__init__(message)
-        self.status = status
-
-
-class PackageError(LlcmError, ValueError):
+class PackageError(HttpError, ValueError):
     """A package the LLCM cannot use (400 unreadable, 413 too big, 422 wrong)."""
 
     def __init__(self, message, status=422):
-        super().__init__(message, status)
+        super().__init__(status, message)
 
 
 def sha1_of_file(path):

@@ -11,7 +11,7 @@ import ipaddress
 import threading
 from dataclasses import dataclass, field
 
-from emuvim.api.tango.package import LlcmError
+from emuvim.api.errors import HttpError
 from emuvim.api.tango.service import E_LINE
 
 ELINE_POOL = "20.0.0.0/16"   # vim-emu: 20.0.0.0/24 ... 20.0.49.0/24
@@ -19,9 +19,9 @@ ELAN_POOL = "30.0.0.0/16"    # vim-emu: 30.0.0.0/24 ... 30.0.49.0/24
 PORT_OFFSET = 1000           # published host ports move by this per instance
 
 
-class PoolExhausted(LlcmError):
+class PoolExhausted(HttpError):
     def __init__(self, message):
-        super().__init__(message, 409)
+        super().__init__(409, message)
 
 
 class SubnetPool:
@@ -137,15 +137,15 @@ def _plan_units(plan, service, ssiid, placement, dcs):
             dc = placement.place(dcs, vnf.descriptor, vnf.vnf_id, unit.descriptor, ssiid, name)
             if isinstance(dc, str):
                 if dc not in dcs:
-                    raise LlcmError("placement put %s on unknown PoP %r" % (name, dc), 422)
+                    raise HttpError(422, "placement put %s on unknown PoP %r" % (name, dc))
                 dc = dcs[dc]
             bindings = {}
             for ctr_port, host_port in unit.publish.items():
                 host_port += PORT_OFFSET * ssiid
                 if host_port > 65535:
-                    raise LlcmError("%s: published port %s would be host port %d (instance %d "
+                    raise HttpError(409, "%s: published port %s would be host port %d (instance %d "
                                     "x %d offset): too high" % (name, ctr_port, host_port,
-                                                                 ssiid, PORT_OFFSET), 409)
+                                                                 ssiid, PORT_OFFSET))
                 bindings[ctr_port] = host_port
             interfaces = [dict(cp) for cp in unit.cps]
             plan.units.append(UnitPlan(name, vnf.vnf_id, unit, dc, interfaces, bindings))
@@ -185,8 +185,8 @@ def _plan_links(plan, service, dcs, eline_pool, elan_pool, token, sap_containers
             for unit_id, cp in pairs:
                 name = unit_name(e.vnf_id, unit_id, plan.ssiid)
                 if (name, cp) in in_link:
-                    raise LlcmError("%s:%s is in two virtual links (%s and %s)" % (
-                        name, cp, in_link[(name, cp)], link.id), 422)
+                    raise HttpError(422, "%s:%s is in two virtual links (%s and %s)" % (
+                        name, cp, in_link[(name, cp)], link.id))
                 in_link[(name, cp)] = link.id
                 members.append((interfaces[(name, cp)], name))
         pool = eline_pool if link.kind == E_LINE else elan_pool

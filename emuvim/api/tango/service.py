@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 
 from emuvim.api.tango.package import PackageError
 from emuvim.dcemulator.links import clean_intf_id
+from emuvim.dcemulator.resourcemodel import cpu_limit
 
 E_LINE = "E-Line"
 VNF_CP_PREFIX = "vnf:"
 LAN_TYPES = ("E-LAN", "E-Tree")
-CPU_PERIOD = 100000
 MIN_MEMORY = 6 * 1024 * 1024  # Docker refuses less
 MEMORY_UNITS = {"": 1024 ** 3, "B": 1, "K": 1024, "M": 1024 ** 2, "G": 1024 ** 3,
                 "T": 1024 ** 4}
@@ -139,8 +139,7 @@ def resource_args(requirements, where):
     if cpu.get("vcpus") is not None or cpu.get("cpu_bw") is not None:
         cpus = _positive(cpu.get("vcpus", 1), "vcpus", where)
         cpus *= _positive(cpu.get("cpu_bw", 1.0), "cpu_bw", where)
-        args["cpu_period"] = CPU_PERIOD
-        args["cpu_quota"] = max(1000, int(round(cpus * CPU_PERIOD)))
+        args.update(cpu_limit(cpus))
     mem = memory_bytes(requirements.get("memory"), where)
     if mem is not None:
         args["mem_limit"] = mem

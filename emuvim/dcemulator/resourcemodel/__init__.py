@@ -9,6 +9,26 @@ import logging
 
 log = logging.getLogger(__name__)
 
+CPU_PERIOD = 100000        # Docker's default CFS period: 100 ms
+MIN_CPU_QUOTA = 1000       # the kernel's smallest CFS quota: 1 ms
+MAX_CPU_PERIOD = 1000000   # the kernel's longest CFS period: 1 s
+
+
+def cpu_limit(cpus):
+    """Docker's cpu_period/cpu_quota for a share of `cpus` CPUs (None or <= 0: no limit).
+
+    Every API and model limits CPU through this.  The period is Docker's
+    100 ms; only a share so small that its quota would fall below the
+    kernel's 1 ms minimum gets a longer period (up to 1 s), so quota/period
+    is still the share (0.005 CPUs: 1000/200000).
+    """
+    if cpus is None or cpus <= 0:
+        return {"cpu_period": CPU_PERIOD, "cpu_quota": -1}
+    period = CPU_PERIOD
+    if cpus * period < MIN_CPU_QUOTA:
+        period = min(MAX_CPU_PERIOD, int(round(MIN_CPU_QUOTA / cpus)))
+    return {"cpu_period": period, "cpu_quota": max(MIN_CPU_QUOTA, int(round(cpus * period)))}
+
 
 class NotEnoughResourcesAvailable(Exception):
     """A PoP's resource model refuses an allocation."""

@@ -19,12 +19,11 @@ import json
 import logging
 import time
 
-from emuvim.dcemulator.resourcemodel import BaseResourceModel, NotEnoughResourcesAvailable
+from emuvim.dcemulator.resourcemodel import (BaseResourceModel, NotEnoughResourcesAvailable,
+                                             cpu_limit)
 
 log = logging.getLogger(__name__)
 
-CPU_PERIOD = 1000000
-MIN_CPU_QUOTA = 1000
 MIN_MEM_MB = 4
 
 
@@ -117,9 +116,8 @@ class UpbSimpleCloudDcRM(BaseResourceModel):
     def limits_for(self, d):
         """{cpu_period, cpu_quota, mem_limit (bytes)} this model grants `d` now."""
         flavor = self._flavor(d)
-        quota = max(MIN_CPU_QUOTA, int(round(CPU_PERIOD * self._cpu_share(flavor))))
-        return {"cpu_period": CPU_PERIOD, "cpu_quota": quota,
-                "mem_limit": int(round(self._mem_limit_mb(flavor) * 1024 * 1024))}
+        return dict(cpu_limit(self._cpu_share(flavor)),
+                    mem_limit=int(round(self._mem_limit_mb(flavor) * 1024 * 1024)))
 
     def _apply_limits(self):
         for name, d in self._containers.items():

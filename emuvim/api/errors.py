@@ -1,0 +1,94 @@
+"""One error vocabulary for every API.
+
+* :class:`HttpError`: a request an API refuses, with the status to answer.
+* :func:`status_of`: the one table from the core's exceptions to HTTP
+  statuses (None: not a client mistake, i.e. a bug, answered with 500).
+* :func:`install_error_handlers`: the FastAPI handlers every app uses, so a
+  core refusal answers the same status through the REST API, the LLCM and
+  the APIs still to come, always as ``{"error": "..."}``.
+
+The controller's own REST (an ofctl_rest emulation that runs in the
+controller process) keeps its small error class: the core does not import
+the API layer.
+"""
+
+import logging
+
+from fastapi.responses import JSONResponse
+
+from emuvim.dcemulator.chaining import (ChainError, ChainExists, FlowConflict,
+                                        FlowInstallFailed, NoPathError)
+from emuvim.dcemulator.docker_host import ContainerStartError, ImageNotFound
+from emuvim.dcemulator.links import NetemUnavailable
+from emuvim.dcemulator.resourcemodel import NotEnoughResourcesAvailable
+from emuvim.dcemulator.system import AlreadyExists
+
+log = logging.getLogger(__name__)
+
+CORS = {"Access-Control-Allow-Origin": "*"}
+
+
+class HttpError(Exception):
+    """A request an API refuses; `status` is the HTTP status to answer with."""
+
+    def __init__(self, status, message):
+        super().__init__(message)
+        self.status = status
+
+
+# First match wins: subclasses before their bases.
+STATUS_BY_TYPE = (
+    (KeyError, None),                 # a LookupError, but a bug of ours
+    (IndexError, None),
+    (AlreadyExists, 409),             # a name that is taken
+    (ChainExists, 409),
+    (FlowConflict, 409),              # a chain's flows would replace another's
+    (NoPathError, 409),               # the topology has no path for the chain
+    (FlowInstallFailed, 503),         # the switches or the controller did not take them
+    (ContainerStartError, 409),       # e.g. a host port taken, a command not in the image
+    (NotEnoughResourcesAvailable, 409),
+    (ImageNotFound, 422),             # names an image this host does not have
+    (NetemUnavailable, 422),          # asks for delay/loss on a kernel without netem
+    (ChainError, 400),                # a malformed chain request
+    (LookupError, 404),               # an unknown PoP, VNF, interface, chain, ...
+    (ValueError, 400),                # malformed input
+)
+CLIENT_ERRORS = tuple(kind for kind, status in STATUS_BY_TYPE if status is not None)
+
+
+def status_of(err):
+    """The HTTP status for an exception; None if it is no client mistake."""
+    if isinstance(err, HttpError):
+        return err.status
+    for kind, status in STATUS_BY_TYPE:
+        if isinstance(err, kind):
+            return status
+    return None
+
+
+def as_http_error(err, context=None):
+    """`err` as an HttpError (prefixed with `context`), or None for a bug."""
+    status = status_of(err)
+    if status is None:
+        return None
+    if isinstance(err, HttpError) and context is None:
+        return err
+    return HttpError(status, "%s: %s" % (context, err) if context else str(err))
+
+
+def error_response(status, message, **extra):
+    return JSONResponse(dict(extra, error=message), status_code=status, headers=dict(CORS))
+
+
+def install_error_handlers(app):
+    """Answer HttpErrors and the core's refusals with their status and a JSON reason."""
+
+    async def client_error(_request, err):
+        status = status_of(err)
+        if status is None:
+            log.error("unexpected error answering a request: %r", err)
+            return error_response(500, "internal error: %s" % err)
+        return error_response(status, str(err))
+
+    for kind in (HttpError,) + CLIENT_ERRORS:
+        app.add_exception_handler(kind, client_error)

@@ -1,0 +1,155 @@
+"""DockerEngine: the one interface between the emulator and Docker.
+
+Nothing else in the emulator talks to Docker.  Most calls go through the
+Docker SDK; a few use the docker command line where a process is what is
+needed: an interactive shell on a pty, a command waited for with a time
+limit, a tar stream into ``docker import``, a build.
+"""
+
+import subprocess
+
+import docker
+import docker.errors
+
+from emuvim.dcemulator import system
+
+DEFAULT_IMAGE = "emuvim/base:latest"   # the image compute nodes run unless told otherwise
+DOCKER = "docker"                      # the command line client
+
+
+class DockerEngine:
+    """The container engine as the emulator needs it."""
+
+    def __init__(self, client=None, connect=True):
+        """connect=False defers reaching the daemon to the first SDK call
+        (cleanup must work, and find nothing, when dockerd is down)."""
+        self._client = client
+        if connect:
+            self.client  # noqa: B018  (fail early and clearly without a daemon)
+
+    @property
+    def client(self):
+        if self._client is None:
+            try:
+                self._client = docker.from_env(timeout=120)
+            except docker.errors.DockerException as err:
+                raise RuntimeError("cannot reach the Docker daemon (%s): start it, e.g. with "
+                                   "`./run install`" % err) from err
+        return self._client
+
+    # -- containers -------------------------------------------------------------
+
+    def container_exists(self, name):
+        try:
+            self.client.containers.get(name)
+            return True
+        except docker.errors.NotFound:
+            return False
+
+    def run(self, name, image, **create_args):
+        """Create and start a container; return its inspect data."""
+        container = self.client.containers.create(image, name=name, detach=True,
+                                                  **create_args)
+        try:
+            container.start()
+            container.reload()
+        except docker.errors.APIError:
+            container.remove(force=True)
+            raise
+        return container.attrs
+
+    def inspect(self, name):
+        return self.client.api.inspect_container(name)
+
+    def logs_tail(self, name, lines=10):
+        try:
+            return self.client.api.logs(name, tail=lines).decode(errors="replace").strip()
+        except docker.errors.APIError:
+            return ""
+
+    def update(self, name, **resources):
+        self.client.api.update_container(name, **resources)
+
+    def remove(self, name):
+        """Remove a container; a container already gone is not an error."""
+        try:
+            self.client.api.remove_container(name, force=True, v=True)
+        except docker.errors.NotFound:
+            pass
+
+    def labelled_containers(self, label, *value_labels):
+        """(name, value of each of value_labels) of every container carrying
+        `label`, running or not; none if the daemon cannot be reached."""
+        fields = ["{{.Names}}"] + ['{{.Label "%s"}}' % key for key in value_labels]
+        out = system.run([DOCKER, "ps", "-a", "--filter", "label=" + label, "--format",
+                          "\t".join(fields)], check=False)
+        rows = [tuple(line.split("\t")) for line in out.splitlines()]
+        return [row for row in rows if len(row) == len(fields)]
+
+    def remove_containers(self, names, timeout=300):
+        """Remove several containers in one call (cleanup of a dead run)."""
+        if names:
+            system.run([DOCKER, "rm", "-f", "-v"] + list(names), timeout=timeout)
+
+    # -- processes inside a container ---------------------------------------------
+
+    def exec_argv(self, name, interactive=False, tty=False):
+        """The argv prefix that runs a command inside the container."""
+        return [DOCKER, "exec"] + (["-i"] if interactive else []) + (
+            ["-t"] if tty else []) + [name]
+
+    def exec_detached(self, name, argv):
+        """Start argv in the container and return at once (`docker exec -d`)."""
+        exec_id = self.client.api.exec_create(name, argv)["Id"]
+        self.client.api.exec_start(exec_id, detach=True)
+
+    def exec_ok(self, name, argv):
+        """True when argv exits 0 inside the container."""
+        return system.succeeds(self.exec_argv(name) + list(argv))
+
+    def exec_wait(self, name, argv, timeout):
+        """Run argv in the container and wait for it, at most `timeout` s
+        (subprocess.TimeoutExpired after that); returns its output."""
+        return system.run(self.exec_argv(name) + list(argv), check=False, timeout=timeout)
+
+    # -- images -----------------------------------------------------------------
+
+    def image_exists(self, image):
+        try:
+            self.client.images.get(image)
+            return True
+        except docker.errors.ImageNotFound:
+            return False
+
+    def image_id(self, name):
+        try:
+            return self.client.images.get(name).id
+        except docker.errors.ImageNotFound:
+            return None
+
+    def import_rootfs(self, rootfs, name, changes):
+        """A directory tree as an image (`docker import` with Dockerfile-style changes)."""
+        argv = [DOCKER, "import"]
+        for change in changes:
+            argv += ["--change", change]
+        argv += ["-", name]
+        tar = subprocess.Popen(["tar", "-C", rootfs, "-c", "."], stdout=subprocess.PIPE)
+        try:
+            out = subprocess.run(argv, stdin=tar.stdout, capture_output=True, text=True)
+        finally:
+            tar.stdout.close()
+            tar.wait()
+        if out.returncode != 0 or tar.returncode != 0:
+            raise system.CommandError(argv, out.returncode, out.stderr)
+
+    def build_image(self, path, name, labels, timeout=1800):
+        """`docker build` of a directory (offline: FROM must name a local image)."""
+        argv = [DOCKER, "build"]
+        for key, value in labels.items():
+            argv += ["--label", "%s=%s" % (key, value)]
+        system.run(argv + ["-t", name, path], timeout=timeout)
+
+    def image_table(self, label):
+        """A printable table of the images carrying `label`."""
+        return system.run([DOCKER, "images", "--filter", "label=" + label, "--format",
+                           "table {{.Repository}}:{{.Tag}}\t{{.Size}}\t{{.CreatedSince}}"])

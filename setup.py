@@ -24,6 +24,10 @@ setup(
         "prometheus-client>=0.16",
         "rich>=13",
     ],
-    extras_require={"test": ["pytest>=7", "pytest-timeout>=2", "schemathesis>=4"]},
+    extras_require={"test": ["pytest>=7", "pytest-timeout>=2", "schemathesis>=4",
+                             # the real OpenStack clients the OpenStack API is tested with
+                             "openstacksdk>=4", "python-openstackclient>=7",
+                             "python-heatclient>=3", "python-novaclient>=18",
+                             "python-neutronclient>=11", "keystoneauth1>=5"]},
     entry_points={"console_scripts": ["vim-emu=emuvim.cli.main:main"]},
 )

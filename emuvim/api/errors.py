@@ -80,15 +80,22 @@ def error_response(status, message, **extra):
     return JSONResponse(dict(extra, error=message), status_code=status, headers=dict(CORS))
 
 
-def install_error_handlers(app):
-    """Answer HttpErrors and the core's refusals with their status and a JSON reason."""
+def emuvim_error_body(_status, message):
+    return {"error": message}
+
+
+def install_error_handlers(app, body=emuvim_error_body):
+    """Answer HttpErrors and the core's refusals with their status and a JSON
+    reason; `body(status, message)` shapes it (OpenStack services have their own)."""
 
     async def client_error(_request, err):
         status = status_of(err)
         if status is None:
             log.error("unexpected error answering a request: %r", err)
-            return error_response(500, "internal error: %s" % err)
-        return error_response(status, str(err))
+            status, message = 500, "internal error: %s" % err
+        else:
+            message = str(err)
+        return JSONResponse(body(status, message), status_code=status, headers=dict(CORS))
 
     for kind in (HttpError,) + CLIENT_ERRORS:
         app.add_exception_handler(kind, client_error)

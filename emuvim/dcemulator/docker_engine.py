@@ -70,6 +70,12 @@ class DockerEngine:
     def update(self, name, **resources):
         self.client.api.update_container(name, **resources)
 
+    def pause(self, name):
+        self.client.api.pause(name)
+
+    def unpause(self, name):
+        self.client.api.unpause(name)
+
     def remove(self, name):
         """Remove a container; a container already gone is not an error."""
         try:
@@ -120,6 +126,14 @@ class DockerEngine:
             return True
         except docker.errors.ImageNotFound:
             return False
+
+    def image_tags(self):
+        """(tag, size in bytes, creation time) of every tagged local image."""
+        result = []
+        for image in self.client.images.list():
+            for tag in image.tags:
+                result.append((tag, image.attrs.get("Size", 0), image.attrs.get("Created", "")))
+        return result
 
     def image_id(self, name):
         try:

@@ -15,6 +15,7 @@ from emuvim.dcemulator.resourcemodel import NotEnoughResourcesAvailable, cpu_lim
 log = logging.getLogger(__name__)
 
 DEFAULT_INTERFACE = "emu0"
+NO_NETWORK = "none"          # startCompute(network="none"): Docker's interface only
 DCDPID_BASE = 1000
 
 
@@ -105,9 +106,12 @@ class EmulatorCompute(DockerHost):
 def normalize_network(network):
     """vim-emu's `network` argument as a list of interface dicts with clean ids.
 
-    None/{}/[] mean one interface "emu0"; a single dict is one interface.
+    None/{}/[] mean one interface "emu0" (as in vim-emu); "none" means no
+    emulator interface at all; a single dict is one interface.
     Raises ValueError for bad ids, duplicates or unparsable addresses.
     """
+    if network == NO_NETWORK:
+        return []
     if not network:
         network = [{"id": DEFAULT_INTERFACE}]
     elif isinstance(network, dict):

@@ -209,20 +209,22 @@ class Chaining:
         self.chains.append(chain)
         return chain
 
-    def _install(self, owner):
-        """Install an owner's flows unless one would overwrite another owner's."""
-        for flow in owner.flows:
+    def _install(self, owner, flows=None):
+        """Install an owner's flows (or `flows` of it) unless one would
+        overwrite another owner's."""
+        flows = owner.flows if flows is None else flows
+        for flow in flows:
             other = self._flow_owners.get(_flow_key(flow))
             if other is not None:
                 raise FlowConflict("flow on %s (%s) would replace one of %s; use another "
                                    "match or priority" % (flow.switch, flow.ofctl_match(False),
                                                           _describe(other)))
         try:
-            self.installer.add(owner.flows)
+            self.installer.add(flows)
         except FlowInstallError as err:
-            self.installer.delete(owner.flows)
+            self.installer.delete(flows)
             raise FlowInstallFailed("installing flows failed: %s" % err) from err
-        for flow in owner.flows:
+        for flow in flows:
             self._flow_owners[_flow_key(flow)] = owner
 
     def _uninstall(self, owner):
@@ -328,16 +330,7 @@ class Chaining:
         may sit in different PoPs.  Returns the Lan record.
         """
         with self._lock:
-            members = []
-            for entry in vnf_list:
-                intf, switch, port_nr, port_name = self.attachment(entry["name"],
-                                                                   entry.get("interface"))
-                members.append(LanMember(entry["name"], intf, switch, port_name, port_nr))
-            taken = {(m.vnf, m.interface) for lan in self.lans for m in lan.members}
-            clash = [m for m in members if (m.vnf, m.interface) in taken]
-            if clash:
-                raise FlowConflict("%s:%s is already in an E-LAN" % (clash[0].vnf,
-                                                                     clash[0].interface))
+            members = self._new_lan_members(vnf_list)
             trunks = self._lan_trunk_ports(sorted({m.switch for m in members}))
             lan = Lan(self.vlans.allocate(), int(cookie or 0), members)
             lan.flows = lan_flows(members, trunks, self.topology.dpids(), lan.vlan,
@@ -351,6 +344,40 @@ class Chaining:
                 raise
             self.lans.append(lan)
             return lan
+
+    def join_lan(self, lan, vnf_list):
+        """Add VNF interfaces to an installed E-LAN (a network whose members
+        arrive one by one, as a Neutron network's servers start)."""
+        with self._lock:
+            if lan not in self.lans:
+                raise LookupError("no such E-LAN")
+            members = self._new_lan_members(vnf_list)
+            everyone = lan.members + members
+            trunks = self._lan_trunk_ports(sorted({m.switch for m in everyone}))
+            added = [f for f in lan_flows(everyone, trunks, self.topology.dpids(), lan.vlan,
+                                          lan.cookie, LAN_PRIORITY) if f not in lan.flows]
+            self.topology.set_port_tags({m.port_name: lan.vlan for m in members})
+            try:
+                self._install(lan, added)
+            except BaseException:
+                self.topology.set_port_tags({m.port_name: None for m in members})
+                raise
+            lan.members = everyone
+            lan.flows = lan.flows + added
+
+    def _new_lan_members(self, vnf_list):
+        """LanMembers for [{"name", "interface"}], none of them in an E-LAN yet."""
+        members = []
+        for entry in vnf_list:
+            intf, switch, port_nr, port_name = self.attachment(entry["name"],
+                                                               entry.get("interface"))
+            members.append(LanMember(entry["name"], intf, switch, port_name, port_nr))
+        taken = {(m.vnf, m.interface) for lan in self.lans for m in lan.members}
+        clash = [m for m in members if (m.vnf, m.interface) in taken]
+        if clash:
+            raise FlowConflict("%s:%s is already in an E-LAN" % (clash[0].vnf,
+                                                                 clash[0].interface))
+        return members
 
     def _lan_trunk_ports(self, switches):
         """(switch, port) pairs on the shortest paths joining the member switches."""
@@ -389,6 +416,13 @@ class Chaining:
                 self._remove_chain(chain)
             for lan in self.lans:
                 self._drop_lan_members(lan, [m for m in lan.members if m.vnf == vnf_name])
+
+    def leave_lans(self, vnf_name, interface):
+        """One interface of a VNF leaves its E-LAN (a port detached from a server)."""
+        with self._lock:
+            for lan in self.lans:
+                self._drop_lan_members(lan, [m for m in lan.members
+                                             if (m.vnf, m.interface) == (vnf_name, interface)])
 
     def _drop_lan_members(self, lan, gone):
         if not gone:

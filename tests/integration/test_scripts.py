@@ -4,6 +4,7 @@ import json
 import os
 import re
 import select
+import signal
 import socket
 import subprocess
 import sys
@@ -199,3 +200,36 @@ def test_vim_emu_style_llcm_script_with_its_cli(tmp_path):
     finally:
         stop_killing_if_needed(topology)
     assert "mn.vnf0.vdu01.0" not in run_cmd(["docker", "ps", "-a", "--format", "{{.Names}}"])
+
+
+def test_openstack_topology_serves_a_server_until_sigterm():
+    import openstack
+    topology = subprocess.Popen(
+        [sys.executable, os.path.join(REPO, "topologies", "openstack_single_dc.py"), "--serve",
+         "--port", "0", "--rest-port", "0"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, env=dict(os.environ, PYTHONUNBUFFERED="1"))
+    try:
+        output = read_until(topology.stdout, "OS_AUTH_URL=", "REST API on")
+        auth_url = re.search(r"OS_AUTH_URL=(\S+)", output).group(1)
+        conn = openstack.connect(auth_url=auth_url, username="admin", password="any",
+                                 project_name="admin", user_domain_name="Default",
+                                 project_domain_name="Default", region_name="RegionOne")
+        lan = conn.network.create_network(name="lan")
+        conn.network.create_subnet(network_id=lan.id, ip_version=4, cidr="10.10.0.0/24")
+        server = conn.compute.create_server(
+            name="vm1", image_id=conn.image.find_image("emuvim/base").id,
+            flavor_id=conn.compute.find_flavor("m1.tiny").id, networks=[{"uuid": lan.id}])
+        assert conn.compute.wait_for_server(server, wait=60).status == "ACTIVE"
+        assert "mn.vm1" in run_cmd(["docker", "ps", "--format", "{{.Names}}"]).split()
+        topology.send_signal(signal.SIGTERM)
+        topology.communicate(timeout=120)
+        assert topology.returncode == 0
+    finally:
+        stop_killing_if_needed(topology)
+    assert "mn.vm1" not in run_cmd(["docker", "ps", "-a", "--format", "{{.Names}}"]).split()
+
+
+def test_two_pop_openstack_topology_starts_and_stops():
+    out = run_script("openstack_two_pops.py", "--no-cli", "--port", "0", "--rest-port", "0")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert out.stdout.count("OS_AUTH_URL=http://127.0.0.1:") == 2

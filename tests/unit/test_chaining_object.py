@@ -149,3 +149,19 @@ def test_unknown_vnf_or_interface(chaining):
     with pytest.raises(LookupError, match="has no interface 'nope'"):
         chaining.set_chain("a", "b", "nope", "eth0")
     assert chaining.recorder.flows == set()
+
+
+def test_a_lan_grows_as_members_join(chaining):
+    lan = chaining.set_lan([], cookie=9)          # a network before its first server
+    assert lan.flows == [] and chaining.vlans.in_use() == [lan.vlan]
+    chaining.join_lan(lan, [{"name": "a", "interface": "lan"}])
+    assert {f.switch for f in lan.flows} == {"s1"}      # one switch: no trunk yet
+    chaining.join_lan(lan, [{"name": "b", "interface": "lan"}])
+    trunks = {(f.switch, f.match) for f in lan.flows if len(f.match) == 2}
+    assert trunks == {("s1", (("in_port", 9), ("dl_vlan", lan.vlan))),
+                      ("s2", (("in_port", 9), ("dl_vlan", lan.vlan)))}
+    assert chaining.recorder.flows == set(lan.flows)
+    assert chaining.topology.tags == {"s1-eth5": lan.vlan, "s2-eth5": lan.vlan}
+    with pytest.raises(FlowConflict):
+        chaining.join_lan(lan, [{"name": "a", "interface": "lan"}])
+    assert [m.vnf for m in lan.members] == ["a", "b"]

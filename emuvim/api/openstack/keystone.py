@@ -1,0 +1,138 @@
+"""Keystone v3 and v2.0: version discovery, tokens and the service catalog.
+
+Any user name and password are accepted (an emulator has no users); the
+token is real in that the PoP's other services accept only tokens issued
+here.  The token's project is the PoP's one project, and the catalog's URLs
+carry the same project id.
+"""
+
+from fastapi import Request
+from fastapi.responses import JSONResponse
+
+from emuvim.api.errors import HttpError
+from emuvim.api.openstack.common import (iso, json_body, keystone_error, service_app,
+                                         version_link)
+
+REGION = "RegionOne"
+DOMAIN = {"id": "default", "name": "Default"}
+USER_ID = "e7e0bf9a1a9544d1a4d7a6b1f0a5c000"
+
+
+def v3_version(url):
+    return {"id": "v3.14", "status": "stable", "updated": "2020-04-07T00:00:00Z",
+            "links": version_link(url + "/v3/"),
+            "media-types": [{"base": "application/json",
+                             "type": "application/vnd.openstack.identity-v3+json"}]}
+
+
+def v2_version(url):
+    return {"id": "v2.0", "status": "deprecated", "updated": "2014-04-17T00:00:00Z",
+            "links": version_link(url + "/v2.0/"),
+            "media-types": [{"base": "application/json",
+                             "type": "application/vnd.openstack.identity-v2.0+json"}]}
+
+
+def build_app(endpoint):
+    tokens, project = endpoint.tokens, endpoint.cloud.project_id
+    app = service_app("emuvim Keystone", keystone_error, tokens=tokens,
+                      open_paths=("/v3", "/v2.0", "/v3/auth/tokens", "/v2.0/tokens"))
+
+    def base():
+        return endpoint.urls["identity"]
+
+    @app.get("/", summary="identity API versions")
+    def versions():
+        return JSONResponse({"versions": {"values": [v3_version(base()), v2_version(base())]}},
+                            status_code=300)
+
+    @app.get("/v3", summary="the v3 version document")
+    def v3():
+        return {"version": v3_version(base())}
+
+    @app.get("/v2.0", summary="the v2.0 version document")
+    def v2():
+        return {"version": v2_version(base())}
+
+    @app.post("/v3/auth/tokens", status_code=201, summary="issue a token (any password)")
+    async def v3_token(request: Request):
+        auth = await json_body(request, "auth")
+        user, project_name = _v3_user_and_project(auth)
+        token, expires = tokens.issue()
+        body = {"token": {
+            "methods": ["password"], "expires_at": iso(expires), "issued_at": iso(expires - 1),
+            "user": {"id": USER_ID, "name": user, "domain": DOMAIN, "password_expires_at": None},
+            "project": {"id": project, "name": project_name, "domain": DOMAIN},
+            "roles": [{"id": "r-admin", "name": "admin"}, {"id": "r-member", "name": "member"}],
+            "is_domain": False, "catalog": catalog_v3(endpoint)}}
+        return JSONResponse(body, status_code=201, headers={"X-Subject-Token": token})
+
+    @app.get("/v3/auth/tokens", summary="validate a token (X-Subject-Token)")
+    def v3_check(request: Request):
+        if not tokens.valid(request.headers.get("x-subject-token", "")):
+            raise HttpError(404, "Could not find token.")
+        return {"token": {"expires_at": None, "catalog": catalog_v3(endpoint),
+                          "project": {"id": project, "name": endpoint.project_name,
+                                      "domain": DOMAIN},
+                          "user": {"id": USER_ID, "domain": DOMAIN}}}
+
+    @app.get("/v3/projects", summary="the PoP's project")
+    def projects():
+        return {"projects": [{"id": project, "name": endpoint.project_name,
+                              "domain_id": "default", "enabled": True, "is_domain": False,
+                              "parent_id": "default", "description": ""}]}
+
+    @app.post("/v2.0/tokens", summary="issue a v2.0 token (any password)")
+    async def v2_token(request: Request):
+        auth = await json_body(request, "auth")
+        credentials = auth.get("passwordCredentials") or {}
+        if not credentials.get("username") and not auth.get("token"):
+            raise HttpError(400, "passwordCredentials.username is required")
+        token, expires = tokens.issue()
+        tenant = {"id": project, "name": auth.get("tenantName") or endpoint.project_name,
+                  "enabled": True, "description": None}
+        return {"access": {
+            "token": {"id": token, "expires": iso(expires), "issued_at": iso(expires - 1),
+                      "tenant": tenant},
+            "user": {"id": USER_ID, "name": credentials.get("username") or "admin",
+                     "username": credentials.get("username") or "admin",
+                     "roles": [{"name": "admin"}], "roles_links": []},
+            "serviceCatalog": catalog_v2(endpoint),
+            "metadata": {"is_admin": 0, "roles": []}}}
+
+    @app.get("/v2.0/tenants", summary="the PoP's project (v2.0)")
+    def tenants():
+        return {"tenants": [{"id": project, "name": endpoint.project_name, "enabled": True,
+                             "description": None}], "tenants_links": []}
+
+    return app
+
+
+def _v3_user_and_project(auth):
+    identity = auth.get("identity") or {}
+    methods = identity.get("methods") or []
+    if "password" in methods:
+        user = (identity.get("password") or {}).get("user") or {}
+        if not (user.get("name") or user.get("id")):
+            raise HttpError(400, "auth.identity.password.user needs a name or an id")
+        name = user.get("name") or user.get("id")
+    elif "token" in methods:
+        name = "admin"
+    else:
+        raise HttpError(400, "auth.identity.methods must include password or token")
+    scope = (auth.get("scope") or {}).get("project") or {}
+    return name, scope.get("name") or "admin"
+
+
+def catalog_v3(endpoint):
+    return [{"type": kind, "name": name, "id": kind,
+             "endpoints": [{"id": "%s-%s" % (kind, interface), "interface": interface,
+                            "region": REGION, "region_id": REGION, "url": url}
+                           for interface in ("public", "internal", "admin")]}
+            for kind, name, url in endpoint.catalog()]
+
+
+def catalog_v2(endpoint):
+    return [{"type": kind, "name": name,
+             "endpoints": [{"region": REGION, "publicURL": url, "internalURL": url,
+                            "adminURL": url, "id": kind}], "endpoints_links": []}
+            for kind, name, url in endpoint.catalog(v2=True)]

@@ -1,0 +1,85 @@
+"""OpenstackApiEndpoint: one PoP as an OpenStack cloud (vim-emu's class and ports).
+
+    api = OpenstackApiEndpoint("127.0.0.1", 6001)
+    api.connect_datacenter(dc1)
+    api.connect_dc_network(net)
+    api.start()            # Keystone :6001, Nova :9775, Neutron :10697, Glance :10243
+    ...
+    api.stop()
+
+Port 0 gives every service a free port (`api.urls` lists them).  Each
+endpoint owns its state (flavors, networks, ports, servers, tokens): several
+can run in one process, one per PoP.
+"""
+
+import logging
+
+from emuvim.api.openstack import glance, keystone, neutron, nova
+from emuvim.api.openstack.cloud import Cloud
+from emuvim.api.openstack.common import Tokens
+from emuvim.api.server import ThreadedServer
+
+log = logging.getLogger(__name__)
+
+# vim-emu's layout: Keystone on the base port, the others at fixed offsets.
+SERVICES = (("identity", "keystone", 0, keystone.build_app),
+            ("compute", "nova", 3774, nova.build_app),
+            ("network", "neutron", 4696, neutron.build_app),
+            ("image", "glance", 4242, glance.build_app))
+
+
+class OpenstackApiEndpoint:
+    def __init__(self, listenip="127.0.0.1", port=6001, project_name="admin"):
+        self.ip = listenip
+        self.port = port
+        self.project_name = project_name
+        self.dc = None
+        self.net = None
+        self.cloud = None
+        self.tokens = Tokens()
+        self.urls = {}
+        self._servers = []
+
+    def connect_datacenter(self, dc):
+        if self.dc is not None and dc is not self.dc:
+            raise ValueError("an OpenStack endpoint serves one PoP (%s already); start "
+                             "another endpoint for %s" % (self.dc.label, dc.label))
+        self.dc = dc
+        self.cloud = self.cloud or Cloud(dc)
+
+    def connect_dc_network(self, net):
+        self.net = net
+
+    def start(self):
+        if self.dc is None:
+            raise RuntimeError("connect_datacenter(dc) before start()")
+        host = "127.0.0.1" if self.ip in ("0.0.0.0", "") else self.ip
+        try:
+            for kind, _name, offset, build in SERVICES:
+                port = self.port + offset if self.port else 0
+                server = ThreadedServer(build(self), self.ip, port)
+                self.urls[kind] = "http://%s:%d" % (host, server.start())
+                self._servers.append(server)
+        except BaseException:
+            self.stop()
+            raise
+        log.info("OpenStack APIs of %s: %s", self.dc.label, self.urls)
+
+    def stop(self):
+        for server in self._servers:
+            server.stop()
+        self._servers = []
+        if self.cloud is not None:
+            self.cloud.close()
+
+    @property
+    def auth_url(self):
+        return self.urls["identity"] + "/v3"
+
+    def catalog(self, v2=False):
+        """(type, name, url) of each service, as Keystone lists them."""
+        project = self.cloud.project_id
+        urls = {"identity": self.urls["identity"] + ("/v2.0" if v2 else "/v3"),
+                "compute": "%s/v2.1/%s" % (self.urls["compute"], project),
+                "network": self.urls["network"], "image": self.urls["image"]}
+        return [(kind, name, urls[kind]) for kind, name, _offset, _build in SERVICES]

@@ -1,0 +1,278 @@
+"""The OpenStack APIs of a PoP, driven by the real clients (openstacksdk, the
+`openstack` command line, keystoneauth) against real containers."""
+
+import base64
+import json
+import os
+import subprocess
+import sys
+
+import openstack
+import pytest
+import requests
+from keystoneauth1 import session as ks_session
+from keystoneauth1.identity import v2 as ks_v2
+from mininet.node import RemoteController
+from openstack import exceptions as os_exc
+
+from emuvim.api.openstack.openstack_api_endpoint import OpenstackApiEndpoint
+
+from helpers import cgroup_value, containers_of, ping_fails, reachable, run, tcp_mbit_s
+
+OPENSTACK_CLI = os.path.join(os.path.dirname(sys.executable), "openstack")
+
+
+@pytest.fixture
+def pop(make_net):
+    """One PoP (only installed flows forward) with its OpenStack APIs; yields
+    (net, endpoint, openstacksdk connection)."""
+    net = make_net(controller=RemoteController, enable_learning=False)
+    dc = net.addDatacenter("dc1")
+    api = OpenstackApiEndpoint("127.0.0.1", 0)
+    api.connect_datacenter(dc)
+    api.connect_dc_network(net)
+    net.start()
+    api.start()
+    conn = openstack.connect(auth_url=api.auth_url, username="tester", password="any",
+                             project_name="admin", user_domain_name="Default",
+                             project_domain_name="Default", region_name="RegionOne")
+    yield net, api, conn
+    conn.close()
+    api.stop()
+
+
+def cli(api, *argv, output=True):
+    """`openstack ...` with plain OS_* variables; the parsed JSON output."""
+    env = dict(os.environ, OS_AUTH_URL=api.auth_url, OS_USERNAME="tester", OS_PASSWORD="any",
+               OS_PROJECT_NAME="admin", OS_USER_DOMAIN_NAME="Default",
+               OS_PROJECT_DOMAIN_NAME="Default", OS_REGION_NAME="RegionOne",
+               OS_IDENTITY_API_VERSION="3")
+    out = subprocess.run([OPENSTACK_CLI] + list(argv) + (["-f", "json"] if output else []),
+                         env=env,
+                         capture_output=True, text=True, timeout=180)
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout) if out.stdout.strip() else None
+
+
+def node_of(net, server):
+    return net.getNodeByName(server.to_dict()["OS-EXT-SRV-ATTR:instance_name"]
+                             if hasattr(server, "to_dict") else server)
+
+
+def boot(conn, name, **nics):
+    image = conn.image.find_image("emuvim/base")
+    flavor = conn.compute.find_flavor("m1.tiny")
+    server = conn.compute.create_server(name=name, image_id=image.id, flavor_id=flavor.id,
+                                        **nics)
+    return conn.compute.wait_for_server(server, wait=60)
+
+
+def intf_of(node, name):
+    info = json.loads(node.netns_run(["ip", "-j", "addr", "show", "dev", name]))[0]
+    return info["address"], [a["local"] for a in info["addr_info"] if a["family"] == "inet"]
+
+
+# -- Keystone ----------------------------------------------------------------------------
+
+
+def test_keystone_v3_and_v2_for_the_real_clients(pop):
+    net, api, conn = pop
+    token = cli(api, "token", "issue")
+    assert token["project_id"] == api.cloud.project_id and token["id"]
+    raw = requests.post(api.auth_url + "/auth/tokens", json={"auth": {
+        "identity": {"methods": ["password"], "password": {"user": {
+            "name": "u", "domain": {"id": "default"}, "password": "x"}}},
+        "scope": {"project": {"name": "admin", "domain": {"id": "default"}}}}})
+    assert raw.status_code == 201 and raw.headers["X-Subject-Token"]
+    catalog = {s["type"]: s["endpoints"] for s in raw.json()["token"]["catalog"]}
+    assert {"identity", "compute", "network", "image"} <= set(catalog)
+    public = [e for e in catalog["compute"] if e["interface"] == "public"][0]
+    assert public["region"] == "RegionOne" and api.cloud.project_id in public["url"]
+    # OSM registers VIMs with Keystone v2.0.
+    v2 = ks_session.Session(auth=ks_v2.Password(auth_url=api.urls["identity"] + "/v2.0",
+                                                username="osm", password="x",
+                                                tenant_name="admin"))
+    assert v2.get_token() and v2.get_project_id() == api.cloud.project_id
+    assert v2.get_endpoint(service_type="network", interface="public") == api.urls["network"]
+    # The PoP's services take only tokens this Keystone issued.
+    anonymous = requests.get(api.urls["network"] + "/v2.0/networks")
+    assert anonymous.status_code == 401 and "NeutronError" in anonymous.json()
+    forged = requests.get(api.urls["network"] + "/v2.0/networks",
+                          headers={"X-Auth-Token": "forged"})
+    assert forged.status_code == 401
+
+
+# -- servers on networks -------------------------------------------------------------------
+
+
+def test_servers_on_networks_reach_each_other_and_only_each_other(pop):
+    net, api, conn = pop
+    lan = conn.network.create_network(name="lan")
+    subnet = conn.network.create_subnet(
+        network_id=lan.id, ip_version=4, cidr="10.60.0.0/24", name="lan-subnet",
+        gateway_ip="10.60.0.254", allocation_pools=[{"start": "10.60.0.10",
+                                                     "end": "10.60.0.20"}])
+    assert subnet.gateway_ip == "10.60.0.254"
+    port = conn.network.create_port(network_id=lan.id, name="a-port",
+                                    mac_address="fa:16:3e:00:00:15",
+                                    fixed_ips=[{"ip_address": "10.60.0.15"}])
+    other = conn.network.create_network(name="other")
+    conn.network.create_subnet(network_id=other.id, ip_version=4, cidr="10.61.0.0/24")
+
+    a = boot(conn, "a", networks=[{"port": port.id}])
+    b = boot(conn, "b", networks=[{"uuid": lan.id}])
+    c = boot(conn, "c", networks=[{"uuid": other.id}])
+    assert {s.status for s in (a, b, c)} == {"ACTIVE"}
+    # The requested address and MAC, on the container's eth0.
+    assert a.addresses == {"lan": [{"addr": "10.60.0.15", "version": 4,
+                                    "OS-EXT-IPS:type": "fixed",
+                                    "OS-EXT-IPS-MAC:mac_addr": "fa:16:3e:00:00:15"}]}
+    node_a, node_b, node_c = (net.getNodeByName(n) for n in ("a", "b", "c"))
+    assert intf_of(node_a, "eth0") == ("fa:16:3e:00:00:15", ["10.60.0.15"])
+    b_ip = b.addresses["lan"][0]["addr"]
+    assert b_ip in ["10.60.0.%d" % i for i in range(10, 21)]
+    assert intf_of(node_b, "eth0")[1] == [b_ip]
+    port = conn.network.get_port(port.id)
+    assert (port.device_id, port.device_owner, port.status) == (a.id, "compute:nova", "ACTIVE")
+    # Same network: packets flow (ping and TCP).
+    assert reachable(node_a, b_ip)
+    assert tcp_mbit_s(node_a, node_b, b_ip) > 10
+    # Another network: nothing gets through, even with an address in the subnet.
+    node_c.cmd("ip addr add 10.60.0.99/24 dev eth0")
+    assert ping_fails(node_c, b_ip)
+    # The flavor's limits are the container's.
+    assert cgroup_value(node_a, "memory/memory.limit_in_bytes", "memory.max") == str(512 << 20)
+    quota, period = (int(cgroup_value(node_a, "cpu/cpu.cfs_%s_us" % k, "cpu.max").split()[0])
+                     for k in ("quota", "period"))
+    assert quota / period == 1.0
+    # Neutron's filters: matching ports only, and an empty list (not a 404) for none.
+    assert [p.id for p in conn.network.ports(device_id=a.id)] == [port.id]
+    assert [p.network_id for p in conn.network.ports(network_id=other.id)] == [other.id]
+    assert list(conn.network.networks(name="no-such-network")) == []
+    # Deleting a server removes its container and the ports made for it; a port
+    # created beforehand stays, unbound.
+    conn.compute.delete_server(b)
+    conn.compute.wait_for_delete(b, wait=60)
+    assert net.getNodeByName("b") is None
+    assert not list(conn.network.ports(device_id=b.id))
+    conn.compute.delete_server(a)
+    conn.compute.wait_for_delete(a, wait=60)
+    assert conn.network.get_port(port.id).device_id == ""
+
+
+def test_power_actions_and_a_truthful_status(pop):
+    net, api, conn = pop
+    lan = conn.network.create_network(name="lan")
+    conn.network.create_subnet(network_id=lan.id, ip_version=4, cidr="10.62.0.0/24")
+    a = boot(conn, "a", networks=[{"uuid": lan.id}])
+    boot(conn, "b", networks=[{"uuid": lan.id}])
+    node_b, a_ip = net.getNodeByName("b"), a.addresses["lan"][0]["addr"]
+    assert reachable(node_b, a_ip)
+    conn.compute.stop_server(a)
+    assert conn.compute.wait_for_server(a, status="SHUTOFF", wait=30).status == "SHUTOFF"
+    assert net.docker_engine.inspect("mn.a")["State"]["Paused"]
+    assert ping_fails(node_b, a_ip)
+    conn.compute.start_server(a)
+    assert conn.compute.wait_for_server(a, status="ACTIVE", wait=30).status == "ACTIVE"
+    assert reachable(node_b, a_ip)
+    conn.compute.reboot_server(a, "SOFT")
+    assert conn.compute.get_server(a.id).status == "ACTIVE" and reachable(node_b, a_ip)
+    with pytest.raises(os_exc.ConflictException):
+        conn.compute.start_server(a)                 # already running: 409
+    # The container dies behind the API's back: the server says ERROR.
+    run(["docker", "kill", "mn.a"])
+    server = conn.compute.get_server(a.id)
+    assert server.status == "ERROR" and "exited" in server.fault["message"]
+
+
+def test_networks_auto_and_none_and_user_data(pop):
+    net, api, conn = pop
+    user_data = base64.b64encode(b"#cloud-config\nruncmd: [true]\n").decode()
+    image = conn.image.find_image("emuvim/base")
+    flavor = conn.compute.find_flavor("m1.tiny")
+    alone = conn.compute.create_server(name="alone", image_id=image.id, flavor_id=flavor.id,
+                                       networks="none", user_data=user_data)
+    auto = conn.compute.create_server(name="auto", image_id=image.id, flavor_id=flavor.id,
+                                      networks="auto")
+    alone = conn.compute.wait_for_server(alone, wait=60)
+    auto = conn.compute.wait_for_server(auto, wait=60)
+    # "none": no port, only Docker's own management interface.
+    assert alone.addresses == {} and net.getNodeByName("alone").intfList() == []
+    assert net.getNodeByName("alone").getStatus()["docker_interface"] == "eth0"
+    assert list(auto.addresses) == ["auto_allocated_network"]
+
+
+# -- the command line ----------------------------------------------------------------------
+
+
+def test_openstack_command_line(pop):
+    net, api, conn = pop
+    assert {f["Name"] for f in cli(api, "flavor", "list")} >= {"m1.tiny", "m1.large"}
+    assert "emuvim/base" in {i["Name"] for i in cli(api, "image", "list")}
+    cli(api, "network", "create", "cli-net")
+    subnet = cli(api, "subnet", "create", "--network", "cli-net", "--subnet-range",
+                 "10.70.0.0/24", "cli-subnet")
+    assert subnet["cidr"] == "10.70.0.0/24"
+    port = cli(api, "port", "create", "--network", "cli-net", "cli-port")
+    server = cli(api, "server", "create", "--wait", "--image", "emuvim/base", "--flavor",
+                 "m1.tiny", "--port", "cli-port", "cli-server")
+    assert server["status"] == "ACTIVE" and server["name"] == "cli-server"
+    listed = cli(api, "server", "list", "--name", "cli-server")
+    assert [s["Name"] for s in listed] == ["cli-server"]
+    assert cli(api, "server", "show", "cli-server")["addresses"] == {
+        "cli-net": [port["fixed_ips"][0]["ip_address"]]}
+    cli(api, "server", "stop", "cli-server", output=False)
+    cli(api, "server", "delete", "--wait", "cli-server", output=False)
+    assert net.getNodeByName("cli-server") is None
+    # Deleting a network deletes its own ports, nobody else's.
+    cli(api, "network", "create", "keep")
+    kept = cli(api, "port", "create", "--network", "keep", "keep-port")
+    cli(api, "network", "delete", "cli-net", output=False)
+    assert [p["ID"] for p in cli(api, "port", "list")] == [kept["id"]]
+
+
+# -- client mistakes -----------------------------------------------------------------------
+
+
+def test_client_mistakes_are_4xx_and_start_nothing(pop):
+    net, api, conn = pop
+    image = conn.image.find_image("emuvim/base")
+    lan = conn.network.create_network(name="lan")
+    before = containers_of(net.identity.run_id)
+    for kwargs, fragment in (
+            ({"flavor_id": "nope", "image_id": image.id}, "Flavor nope"),
+            ({"flavor_id": "1", "image_id": "nope"}, "Image nope"),
+            ({"flavor_id": "1", "image_id": image.id, "networks": [{"uuid": "nope"}]},
+             "Network nope")):
+        kwargs.setdefault("networks", [{"uuid": lan.id}])
+        with pytest.raises(os_exc.BadRequestException, match=fragment):
+            conn.compute.create_server(name="bad", **kwargs)
+    assert containers_of(net.identity.run_id) == before
+    assert list(conn.network.ports()) == [] and list(conn.compute.servers()) == []
+    with pytest.raises(os_exc.NotFoundException):
+        conn.compute.get_server("no-such-server")
+    with pytest.raises(os_exc.NotFoundException):
+        conn.image.get_image("00000000-0000-0000-0000-000000000000")
+    token = conn.session.get_token()
+    for url in (api.urls["compute"] + "/v2.1/servers", api.urls["network"] + "/v2.0/networks"):
+        garbage = requests.post(url, data="{not json", headers={"X-Auth-Token": token})
+        assert garbage.status_code == 400, garbage.text
+    taken = conn.network.create_port(network_id=lan.id, name="taken")
+    conn.network.create_subnet(network_id=lan.id, ip_version=4, cidr="10.63.0.0/24")
+    with pytest.raises(os_exc.BadRequestException):
+        conn.network.create_port(network_id=lan.id, fixed_ips=[{"ip_address": "10.99.0.1"}])
+    assert taken.fixed_ips == []          # made before the subnet existed
+    assert containers_of(net.identity.run_id) == before
+
+
+def test_flavors_and_extra_specs(pop):
+    net, api, conn = pop
+    flavor = conn.compute.create_flavor(name="vnf.small", ram=256, vcpus=1, disk=1)
+    conn.compute.create_flavor_extra_specs(flavor, {"hw:cpu_policy": "dedicated"})
+    assert conn.compute.fetch_flavor_extra_specs(flavor).extra_specs == {
+        "hw:cpu_policy": "dedicated"}
+    assert conn.compute.find_flavor("vnf.small").ram == 256
+    with pytest.raises(os_exc.ConflictException):
+        conn.compute.create_flavor(name="vnf.small", ram=256, vcpus=1, disk=1)
+    conn.compute.delete_flavor(flavor)
+    assert conn.compute.find_flavor("vnf.small") is None

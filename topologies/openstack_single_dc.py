@@ -2,8 +2,8 @@
 """One PoP as an OpenStack cloud (vim-emu's openstack_single_dc).
 
 PoP "dc1"; only flows the emulator installs forward (networks are E-LANs):
-Keystone on 127.0.0.1:6001, Nova :9775, Neutron :10697, Glance :10243, and
-the vim-emu REST API on :5001.  From another terminal:
+Keystone on 127.0.0.1:6001, Nova :9775, Neutron :10697, Heat :9005, Glance
+:10243, and the vim-emu REST API on :5001.  From another terminal:
 
     export OS_AUTH_URL=http://127.0.0.1:6001/v3 OS_USERNAME=admin OS_PASSWORD=any \\
            OS_PROJECT_NAME=admin OS_USER_DOMAIN_NAME=Default OS_PROJECT_DOMAIN_NAME=Default

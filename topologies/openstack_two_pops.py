@@ -2,8 +2,8 @@
 """Two PoPs, each an OpenStack cloud of its own (as an orchestrator such as
 OSM sees two VIMs), joined by a link.
 
-dc1: Keystone on 127.0.0.1:6001 (Nova :9775, Neutron :10697, Glance :10243);
-dc2: Keystone on 127.0.0.1:6002 (Nova :9776, Neutron :10698, Glance :10244).
+dc1: Keystone on 127.0.0.1:6001 (Nova :9775, Neutron :10697, Heat :9005,
+Glance :10243); dc2: Keystone on 127.0.0.1:6002 (the others one port up).
 Networks live inside one PoP; chain servers of both PoPs with the REST API
 (:5001, `vim-emu network add`).  Register each with the openstack client or
 an orchestrator, e.g. OS_AUTH_URL=http://127.0.0.1:6002/v3.

@@ -51,7 +51,10 @@ def cli(api, *argv, output=True):
                          env=env,
                          capture_output=True, text=True, timeout=180)
     assert out.returncode == 0, out.stderr
-    return json.loads(out.stdout) if out.stdout.strip() else None
+    # --wait may print progress lines (heatclient's events) before the JSON.
+    lines = out.stdout.splitlines()
+    start = next((i for i, line in enumerate(lines) if line[:1] in "[{"), None)
+    return json.loads("\n".join(lines[start:])) if start is not None else None
 
 
 def node_of(net, server):
@@ -276,3 +279,121 @@ def test_flavors_and_extra_specs(pop):
         conn.compute.create_flavor(name="vnf.small", ram=256, vcpus=1, disk=1)
     conn.compute.delete_flavor(flavor)
     assert conn.compute.find_flavor("vnf.small") is None
+
+
+# -- Heat ------------------------------------------------------------------------------------
+
+HOT = """
+heat_template_version: %(version)s
+description: a web server and a database on one network
+parameters:
+  image: {type: string, default: emuvim/base}
+  flavor: {type: string, default: m1.tiny}
+  cidr: {type: string, default: 10.80.0.0/24}
+resources:
+  net:
+    type: OS::Neutron::Net
+    properties: {name: heat-net}
+  subnet:
+    type: OS::Neutron::Subnet
+    properties: {network: {get_resource: net}, cidr: {get_param: cidr}}
+  port:
+    type: OS::Neutron::Port
+    depends_on: subnet
+    properties:
+      network: {get_resource: net}
+      fixed_ips: [{ip_address: %(web_ip)s}]
+  web:
+    type: OS::Nova::Server
+    properties:
+      name: web
+      image: {get_param: image}
+      flavor: {get_param: flavor}
+      networks: [{port: {get_resource: port}}]
+  db:
+    type: OS::Nova::Server
+    depends_on: subnet
+    properties:
+      name: db
+      image: {get_param: image}
+      flavor: {get_param: flavor}
+      networks: [{network: {get_resource: net}}]
+outputs:
+  web_ip:
+    value: {get_attr: [web, first_address]}
+"""
+
+
+def test_heat_stack_with_the_openstack_command_line(pop, tmp_path):
+    net, api, conn = pop
+    template = tmp_path / "stack.yaml"
+    template.write_text(HOT % {"version": "queens", "web_ip": "10.80.0.50"})
+    stack = cli(api, "stack", "create", "--wait", "-t", str(template), "web-stack")
+    assert stack["stack_status"] == "CREATE_COMPLETE", stack
+    servers = {s.name: s for s in conn.compute.servers()}
+    assert set(servers) == {"web", "db"} and {s.status for s in servers.values()} == {"ACTIVE"}
+    assert servers["web"].addresses["heat-net"][0]["addr"] == "10.80.0.50"
+    assert reachable(net.getNodeByName("db"), "10.80.0.50")
+    shown = cli(api, "stack", "show", "web-stack")
+    assert shown["outputs"] == [{"output_key": "web_ip", "output_value": "10.80.0.50",
+                                 "description": ""}]
+    resources = {r["resource_name"]: r for r in cli(api, "stack", "resource", "list",
+                                                    "web-stack")}
+    assert {r["resource_status"] for r in resources.values()} == {"CREATE_COMPLETE"}
+    assert resources["web"]["physical_resource_id"] == servers["web"].id
+    cli(api, "stack", "delete", "--wait", "-y", "web-stack", output=False)
+    assert list(conn.compute.servers()) == [] and list(conn.network.networks()) == []
+    assert net.getNodeByName("web") is None and list(conn.network.ports()) == []
+
+
+def test_heat_stack_with_openstacksdk_dated_version_and_parameters(pop):
+    net, api, conn = pop
+    import yaml
+    template = yaml.safe_load(HOT % {"version": "'2016-10-14'", "web_ip": "10.81.0.9"})
+    stack = conn.orchestration.create_stack(name="sdk-stack", template=template,
+                                            parameters={"cidr": "10.81.0.0/24"})
+    stack = conn.orchestration.wait_for_status(stack, "CREATE_COMPLETE", failures=[
+        "CREATE_FAILED"], wait=120)
+    assert stack.status == "CREATE_COMPLETE"
+    [subnet] = conn.network.subnets()
+    assert subnet.cidr == "10.81.0.0/24"
+    assert {s.name for s in conn.compute.servers()} == {"web", "db"}
+
+
+@pytest.mark.parametrize("change,fragment", [
+    (lambda t: t.replace("heat_template_version: queens", "heat_template_version: 2012-12-12"),
+     "older than 2013-05-23"),
+    (lambda t: t.replace("OS::Neutron::Port", "OS::Trove::Instance"), "not supported"),
+    (lambda t: t.replace("{get_resource: port}", "{get_resource: nothing}"), "nothing"),
+    (lambda t: t.replace("depends_on: subnet\n    properties:\n      network",
+                         "depends_on: web\n    properties:\n      network"), "circle"),
+    (lambda t: t.replace("default: emuvim/base", "default: no/such-image"), "no/such-image"),
+])
+def test_bad_templates_are_400_and_create_nothing(pop, change, fragment):
+    net, api, conn = pop
+    template = change(HOT % {"version": "queens", "web_ip": "10.80.0.50"})
+    token = conn.session.get_token()
+    reply = requests.post("%s/v1/%s/stacks" % (api.urls["orchestration"], api.cloud.project_id),
+                          json={"stack_name": "bad", "template": template},
+                          headers={"X-Auth-Token": token})
+    assert reply.status_code == 400, reply.text
+    assert fragment in reply.json()["error"]["message"]
+    assert list(conn.network.networks()) == [] and list(conn.orchestration.stacks()) == []
+
+
+def test_a_stack_that_fails_half_way_is_rolled_back(pop):
+    net, api, conn = pop
+    import yaml
+    template = yaml.safe_load(HOT % {"version": "queens", "web_ip": "10.80.0.50"})
+    # A second port asking for the web server's address: the stack fails there.
+    template["resources"]["clash"] = {
+        "type": "OS::Neutron::Port", "depends_on": "web",
+        "properties": {"network": {"get_resource": "net"},
+                       "fixed_ips": [{"ip_address": "10.80.0.50"}]}}
+    stack = conn.orchestration.create_stack(name="doomed", template=template)
+    stack = conn.orchestration.wait_for_status(stack, "CREATE_FAILED", wait=120)
+    assert "already allocated" in stack.status_reason
+    assert list(conn.compute.servers()) == [] and list(conn.network.networks()) == []
+    assert list(conn.network.ports()) == [] and net.getNodeByName("web") is None
+    with pytest.raises(os_exc.ConflictException):
+        conn.orchestration.create_stack(name="doomed", template=template)

@@ -292,8 +292,8 @@ class Cloud:
             raise bad_request("a server needs a name (1 to 255 characters)")
         if int(body.get("min_count") or 1) != 1 or int(body.get("max_count") or 1) != 1:
             raise bad_request("one server per request (min_count and max_count 1)")
-        flavor = self._flavor_of(body.get("flavorRef"))
-        image = self._image_of(body)
+        flavor = self.flavor_of(body.get("flavorRef"))
+        image = self.image_of(body)
         user_data = _check_user_data(body.get("user_data"))
         metadata = body.get("metadata") or {}
         if not isinstance(metadata, dict):
@@ -314,13 +314,15 @@ class Cloud:
         self._futures[server.id] = self._builds.submit(self._build, server)
         return server
 
-    def _flavor_of(self, ref):
+    def flavor_of(self, ref):
+        """The flavor a server asks for; 400 if there is none (Nova's answer)."""
         try:
             return self.find_flavor(ref)
         except HttpError:
             raise bad_request("Flavor %s could not be found." % ref) from None
 
-    def _image_of(self, body):
+    def image_of(self, body):
+        """The image a server asks for (imageRef or a boot mapping); 400 if none."""
         ref = body.get("imageRef")
         if not ref:
             # Boot from an image given in block_device_mapping_v2 only.

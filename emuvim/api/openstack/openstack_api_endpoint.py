@@ -3,7 +3,8 @@
     api = OpenstackApiEndpoint("127.0.0.1", 6001)
     api.connect_datacenter(dc1)
     api.connect_dc_network(net)
-    api.start()            # Keystone :6001, Nova :9775, Neutron :10697, Glance :10243
+    api.start()            # Keystone :6001, Nova :9775, Neutron :10697, Heat :9005,
+                           # Glance :10243
     ...
     api.stop()
 
@@ -14,9 +15,10 @@ can run in one process, one per PoP.
 
 import logging
 
-from emuvim.api.openstack import glance, keystone, neutron, nova
+from emuvim.api.openstack import glance, heat, keystone, neutron, nova
 from emuvim.api.openstack.cloud import Cloud
 from emuvim.api.openstack.common import Tokens
+from emuvim.api.openstack.stacks import Stacks
 from emuvim.api.server import ThreadedServer
 
 log = logging.getLogger(__name__)
@@ -25,6 +27,7 @@ log = logging.getLogger(__name__)
 SERVICES = (("identity", "keystone", 0, keystone.build_app),
             ("compute", "nova", 3774, nova.build_app),
             ("network", "neutron", 4696, neutron.build_app),
+            ("orchestration", "heat", 3004, heat.build_app),
             ("image", "glance", 4242, glance.build_app))
 
 
@@ -36,6 +39,7 @@ class OpenstackApiEndpoint:
         self.dc = None
         self.net = None
         self.cloud = None
+        self.stacks = None
         self.tokens = Tokens()
         self.urls = {}
         self._servers = []
@@ -46,6 +50,7 @@ class OpenstackApiEndpoint:
                              "another endpoint for %s" % (self.dc.label, dc.label))
         self.dc = dc
         self.cloud = self.cloud or Cloud(dc)
+        self.stacks = self.stacks or Stacks(self.cloud)
 
     def connect_dc_network(self, net):
         self.net = net
@@ -81,5 +86,6 @@ class OpenstackApiEndpoint:
         project = self.cloud.project_id
         urls = {"identity": self.urls["identity"] + ("/v2.0" if v2 else "/v3"),
                 "compute": "%s/v2.1/%s" % (self.urls["compute"], project),
-                "network": self.urls["network"], "image": self.urls["image"]}
+                "network": self.urls["network"], "image": self.urls["image"],
+                "orchestration": "%s/v1/%s" % (self.urls["orchestration"], project)}
         return [(kind, name, urls[kind]) for kind, name, _offset, _build in SERVICES]

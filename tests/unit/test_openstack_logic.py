@@ -103,3 +103,31 @@ def test_images_keep_stable_ids_and_short_names():
     assert image_id("emuvim/base:latest") != image_id("emuvim/base:1")
     assert image_name("emuvim/base:latest") == "emuvim/base"
     assert image_name("emuvim/base:1") == "emuvim/base:1"
+
+
+# -- SFC flow classifiers ------------------------------------------------------------------
+
+from emuvim.api.openstack.sfc import classifier_fields, classifier_match  # noqa: E402
+
+
+def test_classifier_matches():
+    fields = classifier_fields({"protocol": "tcp", "destination_port_range_min": 80,
+                                "destination_port_range_max": 80,
+                                "source_ip_prefix": "10.0.0.10", "logical_source_port": "p"})
+    assert classifier_match(fields) == "dl_type=0x0800,nw_proto=6,nw_src=10.0.0.10/32,tp_dst=80"
+    assert classifier_match(classifier_fields({})) == "dl_type=0x0800"
+    everything = classifier_fields({"protocol": "udp", "source_port_range_min": 0,
+                                    "source_port_range_max": 65535})
+    assert classifier_match(everything) == "dl_type=0x0800,nw_proto=17"
+
+
+@pytest.mark.parametrize("body", [
+    {"ethertype": "IPv6"}, {"protocol": "sctp-ish"}, {"destination_ip_prefix": "nope"},
+    {"protocol": "tcp", "destination_port_range_min": 70000},
+    {"protocol": "tcp", "destination_port_range_min": 80, "destination_port_range_max": 90},
+    {"destination_port_range_min": 80},
+])
+def test_classifiers_that_cannot_be_matched_are_400(body):
+    with pytest.raises(HttpError) as err:
+        classifier_match(classifier_fields(body))
+    assert err.value.status == 400

@@ -16,6 +16,8 @@ EXTENSIONS = (
     ("security-group", "security-group", "The security groups extension."),
     ("standard-attr-description", "standard-attr-description",
      "Extension to add descriptions to standard attributes"),
+    ("sfc", "Port Chaining", "Service Function Chains (networking-sfc)"),
+    ("flow_classifier", "Flow Classifier", "Flow classifiers for port chains"),
 )
 DEFAULT_SECURITY_GROUP = "6a7e2a6c-0000-4000-8000-000000000001"
 
@@ -102,42 +104,44 @@ def build_app(endpoint):
         views = [view(item) for item in list(items)]
         return {collection: [v for v in views if matches(v, filters)]}
 
-    def resource(kind, collection, view, find, create, update, delete):
-        """The five routes of a Neutron collection."""
+    def resource(kind, path, items, view, find, create, update, delete):
+        """The five routes of a Neutron collection at /v2.0/<path>."""
+        collection = path.split("/")[-1]
 
-        @app.get("/v2.0/%s" % collection, summary="list %s (Neutron filters)" % collection,
+        @app.get("/v2.0/%s" % path, summary="list %s (Neutron filters)" % collection,
                  name="list_" + collection)
         def list_items(request: Request):
-            return listing(request, collection, getattr(cloud, collection).values(), view)
+            return listing(request, collection, items().values(), view)
 
-        @app.get("/v2.0/%s/{item_id}" % collection, summary="show a %s" % kind,
+        @app.get("/v2.0/%s/{item_id}" % path, summary="show a %s" % kind,
                  name="show_" + kind)
         def show_item(item_id: str):
             return {kind: view(find(item_id))}
 
-        @app.post("/v2.0/%s" % collection, status_code=201, summary="create a %s" % kind,
+        @app.post("/v2.0/%s" % path, status_code=201, summary="create a %s" % kind,
                   name="create_" + kind)
         async def create_item(request: Request):
             item = await run_in_threadpool(create, await json_body(request, kind))
             return JSONResponse({kind: view(item)}, status_code=201)
 
-        @app.put("/v2.0/%s/{item_id}" % collection, summary="update a %s" % kind,
+        @app.put("/v2.0/%s/{item_id}" % path, summary="update a %s" % kind,
                  name="update_" + kind)
         async def update_item(item_id: str, request: Request):
             return {kind: view(update(item_id, await json_body(request, kind)))}
 
-        @app.delete("/v2.0/%s/{item_id}" % collection, status_code=204,
+        @app.delete("/v2.0/%s/{item_id}" % path, status_code=204,
                     summary="delete a %s" % kind, name="delete_" + kind)
         async def delete_item(item_id: str):
             await run_in_threadpool(delete, item_id)
             return Response(status_code=204)
 
-    resource("network", "networks", network_view, cloud.find_network, cloud.create_network,
-             cloud.update_network, cloud.delete_network)
-    resource("subnet", "subnets", subnet_view, cloud.find_subnet, cloud.create_subnet,
-             cloud.update_subnet, cloud.delete_subnet)
-    resource("port", "ports", port_view, cloud.find_port, cloud.create_port,
-             cloud.update_port, cloud.delete_port)
+    resource("network", "networks", lambda: cloud.networks, network_view, cloud.find_network,
+             cloud.create_network, cloud.update_network, cloud.delete_network)
+    resource("subnet", "subnets", lambda: cloud.subnets, subnet_view, cloud.find_subnet,
+             cloud.create_subnet, cloud.update_subnet, cloud.delete_subnet)
+    resource("port", "ports", lambda: cloud.ports, port_view, cloud.find_port,
+             cloud.create_port, cloud.update_port, cloud.delete_port)
+    sfc_routes(endpoint.sfc, resource, project)
 
     @app.get("/v2.0/floatingips", summary="floating IPs (none: the PoP has no router)")
     def floating_ips():
@@ -161,3 +165,45 @@ def build_app(endpoint):
 def extension(alias, name, description):
     return {"alias": alias, "name": name, "description": description,
             "updated": "2023-01-01T00:00:00-00:00", "links": []}
+
+
+def sfc_routes(sfc, resource, project):
+    """networking-sfc's four collections under /v2.0/sfc/."""
+
+    def common(item):
+        return {"id": item.id, "name": item.name, "description": item.description,
+                "tenant_id": project, "project_id": project}
+
+    def pair_view(pair):
+        return dict(common(pair), ingress=pair.ingress, egress=pair.egress,
+                    service_function_parameters=dict(pair.service_function_parameters))
+
+    def group_view(group):
+        return dict(common(group), port_pairs=list(group.port_pairs), group_id=group.group_id,
+                    port_pair_group_parameters=dict(group.port_pair_group_parameters),
+                    tap_enabled=False)
+
+    def classifier_view(classifier):
+        return dict(common(classifier), **classifier.fields)
+
+    def chain_view(chain):
+        return dict(common(chain), port_pair_groups=list(chain.port_pair_groups),
+                    flow_classifiers=list(chain.flow_classifiers),
+                    chain_parameters=dict(chain.chain_parameters), chain_id=chain.chain_id)
+
+    def updater(find):
+        return lambda ref, body: sfc.update(find(ref), body)
+
+    resource("port_pair", "sfc/port_pairs", lambda: sfc.port_pairs, pair_view,
+             sfc.find_port_pair, sfc.create_port_pair, updater(sfc.find_port_pair),
+             sfc.delete_port_pair)
+    resource("port_pair_group", "sfc/port_pair_groups", lambda: sfc.port_pair_groups,
+             group_view, sfc.find_port_pair_group, sfc.create_port_pair_group,
+             updater(sfc.find_port_pair_group), sfc.delete_port_pair_group)
+    resource("flow_classifier", "sfc/flow_classifiers", lambda: sfc.flow_classifiers,
+             classifier_view, sfc.find_flow_classifier, sfc.create_flow_classifier,
+             updater(sfc.find_flow_classifier), sfc.delete_flow_classifier)
+    resource("port_chain", "sfc/port_chains", lambda: sfc.port_chains, chain_view,
+             sfc.find_port_chain, sfc.create_port_chain, updater(sfc.find_port_chain),
+             sfc.delete_port_chain)
+

@@ -18,6 +18,7 @@ import logging
 from emuvim.api.openstack import glance, heat, keystone, neutron, nova
 from emuvim.api.openstack.cloud import Cloud
 from emuvim.api.openstack.common import Tokens
+from emuvim.api.openstack.sfc import Sfc
 from emuvim.api.openstack.stacks import Stacks
 from emuvim.api.server import ThreadedServer
 
@@ -40,6 +41,7 @@ class OpenstackApiEndpoint:
         self.net = None
         self.cloud = None
         self.stacks = None
+        self.sfc = None
         self.tokens = Tokens()
         self.urls = {}
         self._servers = []
@@ -51,6 +53,7 @@ class OpenstackApiEndpoint:
         self.dc = dc
         self.cloud = self.cloud or Cloud(dc)
         self.stacks = self.stacks or Stacks(self.cloud)
+        self.sfc = self.sfc or Sfc(self.cloud)
 
     def connect_dc_network(self, net):
         self.net = net

@@ -5,6 +5,7 @@ import base64
 import json
 import os
 import subprocess
+import time
 import sys
 
 import openstack
@@ -476,3 +477,53 @@ def test_neutron_sfc_steers_classified_traffic_and_removes_exactly_its_flows(pop
                          (conn.network.delete_sfc_flow_classifier, classifier)):
         delete(item)
     assert list(conn.network.sfc_port_pairs()) == []
+
+
+def test_novaclient_and_neutronclient_as_osm_ro_uses_them(pop):
+    """RO: keystoneauth v3 session, novaclient pinned to 2.60, neutronclient 2.0."""
+    from keystoneauth1.identity import v3 as ks_v3
+    from neutronclient.v2_0 import client as neutron_client
+    from novaclient import client as nova_client
+    net, api, conn = pop
+    session = ks_session.Session(auth=ks_v3.Password(
+        auth_url=api.auth_url, username="osm", password="x", project_name="admin",
+        project_domain_id="default", user_domain_id="default"))
+    nova = nova_client.Client("2.60", session=session)
+    neutron = neutron_client.Client(session=session)
+    assert neutron.list_networks(name="mgmt")["networks"] == []     # RO then creates it
+    network = neutron.create_network({"network": {"name": "mgmt", "admin_state_up": True,
+                                                  "shared": False}})["network"]
+    neutron.create_subnet({"subnet": {"name": "mgmt-subnet", "network_id": network["id"],
+                                      "ip_version": 4, "cidr": "192.168.77.0/24",
+                                      "gateway_ip": None}})
+    port = neutron.create_port({"port": {"network_id": network["id"], "name": "eth0",
+                                         "admin_state_up": True,
+                                         "fixed_ips": [{"ip_address": "192.168.77.7"}]}})["port"]
+    flavors = nova.flavors.list()
+    assert flavors[0].get_keys() == {}                       # RO reads os-extra_specs
+    image = conn.image.find_image("emuvim/base")
+    server = nova.servers.create("vnf1-vdu1", image.id, flavors[0].id,
+                                 nics=[{"port-id": port["id"], "tag": "eth0"}],
+                                 userdata="#cloud-config\n")
+    for _ in range(200):
+        server = nova.servers.get(server.id)
+        if server.status != "BUILD":
+            break
+        time.sleep(0.1)
+    assert server.status == "ACTIVE" and server.flavor["original_name"] == flavors[0].name
+    assert [p["mac_address"] for p in neutron.list_ports(device_id=server.id)["ports"]] == [
+        port["mac_address"]]
+    assert intf_of(net.getNodeByName("vnf1-vdu1"), "eth0") == (port["mac_address"],
+                                                               ["192.168.77.7"])
+    server.stop()
+    for _ in range(100):
+        if nova.servers.get(server.id).status == "SHUTOFF":
+            break
+        time.sleep(0.1)
+    assert nova.servers.get(server.id).status == "SHUTOFF"
+    # RO's delete_network: the network's ports (by network_id), then the network.
+    neutron.delete_port(port["id"])
+    nova.servers.delete(server.id)
+    assert neutron.list_ports(network_id=network["id"])["ports"] == []
+    neutron.delete_network(network["id"])
+    assert neutron.list_networks(id=network["id"])["networks"] == []

@@ -37,6 +37,11 @@ class DockerEngine:
                                    "`./run install`" % err) from err
         return self._client
 
+    def close(self):
+        """Close the SDK client's connections (a network closes the engine it made)."""
+        if self._client is not None:
+            self._client.close()
+
     # -- containers -------------------------------------------------------------
 
     def container_exists(self, name):

@@ -83,6 +83,7 @@ class DCNetwork(Mininet):
         self._netem_available = None
         self.patch_links = patch_links
         self.controller_backend = backend_for(controller, enable_learning)
+        self._own_engine = docker_engine is None
         self.docker_engine = docker_engine or DockerEngine()
         self.identity = RunIdentity.new()
         self.record = RunRecord(self.identity)
@@ -500,6 +501,8 @@ class DCNetwork(Mininet):
                 errors.extend(_capture_errors(host.terminate))
         errors.extend(_capture_errors(self._delete_bridges))
         errors.extend(_capture_errors(self.controller_backend.stop))
+        if self._own_engine:
+            errors.extend(_capture_errors(self.docker_engine.close))
         self.record.remove()
         self.hosts, self.links = [], []
         for dc in self.dcs.values():

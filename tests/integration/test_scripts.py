@@ -150,11 +150,13 @@ def _free_port():
 def read_until(stream, *markers, timeout=60):
     """What `stream` (a pipe) yields until every marker was seen, in order (bounded)."""
     seen, position, deadline = "", 0, time.monotonic() + timeout
+    poller = select.poll()       # not select(): the test process may hold fds above 1023
+    poller.register(stream, select.POLLIN)
     for marker in markers:
         while marker not in seen[position:]:
             left = deadline - time.monotonic()
             assert left > 0, "no %r in the output: %r" % (marker, seen[-500:])
-            if select.select([stream], [], [], left)[0]:
+            if poller.poll(left * 1000):
                 chunk = os.read(stream.fileno(), 4096).decode(errors="replace")
                 assert chunk, "the output ended before %r: %r" % (marker, seen[-500:])
                 seen += chunk

@@ -27,7 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from emuvim.api.errors import HttpError
 from emuvim.api.openstack.model import (
     DEFAULT_FLAVORS, Flavor, Image, Network, Port, Server, Subnet, bad_request, check_mac,
-    image_id, image_name, new_id, node_name_for, not_found, parse_address, positive_int,
+    find_in, image_id, image_name, new_id, node_name_for, not_found, parse_address, positive_int,
     random_mac, subnet_layout)
 from emuvim.dcemulator.node import NO_NETWORK
 
@@ -60,11 +60,7 @@ class Cloud:
         self._builds.shutdown(wait=True)
 
     def _find(self, items, ref, what):
-        with self._lock:
-            item = items.get(ref)
-        if item is None:
-            raise not_found("%s %s could not be found." % (what, ref))
-        return item
+        return find_in(items, ref, what, self._lock)
 
     # -- flavors ------------------------------------------------------------------
 

@@ -29,6 +29,15 @@ def now_iso():
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
+def find_in(items, ref, what, lock):
+    """items[ref] under `lock`, or a 404 naming what was looked for."""
+    with lock:
+        item = items.get(ref)
+    if item is None:
+        raise not_found("%s %s could not be found." % (what, ref))
+    return item
+
+
 def bad_request(message):
     return HttpError(400, message)
 

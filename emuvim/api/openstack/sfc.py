@@ -16,7 +16,7 @@ import threading
 from dataclasses import dataclass, field
 
 from emuvim.api.errors import HttpError
-from emuvim.api.openstack.model import new_id, not_found
+from emuvim.api.openstack.model import find_in, new_id
 
 SFC_PRIORITY = 2000          # above emuvim's default chains (1000) and E-LANs (1)
 SFC_COOKIE_BASE = 0x5FC000
@@ -139,11 +139,7 @@ class Sfc:
         self._lock = threading.RLock()
 
     def _find(self, items, ref, what):
-        with self._lock:
-            item = items.get(ref)
-        if item is None:
-            raise not_found("%s %s could not be found." % (what, ref))
-        return item
+        return find_in(items, ref, what, self._lock)
 
     def find_port_pair(self, ref):
         return self._find(self.port_pairs, ref, "Port pair")

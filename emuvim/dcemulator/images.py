@@ -10,6 +10,7 @@
 Built images are cached: a present image is not rebuilt unless forced.
 """
 
+import contextlib
 import glob
 import os
 import re
@@ -27,8 +28,22 @@ DEFAULT_MIRROR = "http://deb.debian.org/debian"
 IMAGE_LABEL = "emuvim.image"
 
 
+@contextlib.contextmanager
+def docker(engine=None):
+    """`engine`, or an engine of our own that is closed afterwards."""
+    if engine is not None:
+        yield engine
+        return
+    own = DockerEngine(connect=False)
+    try:
+        yield own
+    finally:
+        own.close()
+
+
 def image_exists(name, engine=None):
-    return (engine or DockerEngine()).image_exists(name)
+    with docker(engine) as d:
+        return d.image_exists(name)
 
 
 def apt_mirror():
@@ -63,7 +78,7 @@ def debootstrap_suite():
     return "bookworm", "main"
 
 
-def build_base(progress, mirror=None):
+def build_base(progress, mirror=None, engine=None):
     suite, components = debootstrap_suite()
     mirror = mirror or apt_mirror()
     workdir = tempfile.mkdtemp(prefix="emuvim-base-")
@@ -76,9 +91,11 @@ def build_base(progress, mirror=None):
         for cache in ("var/cache/apt/archives", "var/lib/apt/lists"):
             shutil.rmtree(os.path.join(rootfs, cache), ignore_errors=True)
         progress("importing %s" % BASE_IMAGE)
-        DockerEngine().import_rootfs(rootfs, BASE_IMAGE, ['CMD ["/bin/bash"]', "LABEL %s=base" % IMAGE_LABEL,
-                                            "ENV PATH=/usr/local/sbin:/usr/local/bin:"
-                                            "/usr/sbin:/usr/bin:/sbin:/bin"])
+        with docker(engine) as d:
+            d.import_rootfs(rootfs, BASE_IMAGE, ['CMD ["/bin/bash"]',
+                                                 "LABEL %s=base" % IMAGE_LABEL,
+                                                 "ENV PATH=/usr/local/sbin:/usr/local/bin:"
+                                                 "/usr/sbin:/usr/bin:/sbin:/bin"])
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
@@ -94,7 +111,7 @@ def static_busybox():
     return None
 
 
-def build_busybox(progress):
+def build_busybox(progress, engine=None):
     busybox = static_busybox()
     if busybox is None:
         raise RuntimeError("no static busybox found: apt-get install busybox-static")
@@ -112,17 +129,20 @@ def build_busybox(progress):
         with open(os.path.join(workdir, "etc", "passwd"), "w") as f:
             f.write("root:x:0:0:root:/root:/bin/sh\n")
         progress("importing %s" % BUSYBOX_IMAGE)
-        DockerEngine().import_rootfs(workdir, BUSYBOX_IMAGE, ['CMD ["/bin/sh"]', "LABEL %s=busybox" % IMAGE_LABEL,
-                                               "ENV PATH=/bin"])
+        with docker(engine) as d:
+            d.import_rootfs(workdir, BUSYBOX_IMAGE, ['CMD ["/bin/sh"]',
+                                                     "LABEL %s=busybox" % IMAGE_LABEL,
+                                                     "ENV PATH=/bin"])
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def build_dockerfile_dir(path, progress, name=None):
+def build_dockerfile_dir(path, progress, name=None, engine=None):
     """docker build of an image directory; the name is emuvim/<dir>:latest by default."""
     name = name or "emuvim/%s:latest" % os.path.basename(os.path.normpath(path))
     progress("docker build %s" % name)
-    DockerEngine().build_image(path, name, {IMAGE_LABEL: name})
+    with docker(engine) as d:
+        d.build_image(path, name, {IMAGE_LABEL: name})
     return name
 
 
@@ -136,23 +156,25 @@ def ensure_images(names=None, force=False, progress=print, extra_dirs=()):
     after the base images they depend on.
     """
     report = {}
-    for name in names or list(BUILDERS):
-        if name not in BUILDERS:
-            raise ValueError("unknown image %s (known: %s)" % (name, ", ".join(BUILDERS)))
-        if image_exists(name) and not force:
-            report[name] = "cached"
-            continue
-        BUILDERS[name](progress)
-        report[name] = "built"
-    for path in extra_dirs:
-        # Always handed to docker build: its layer cache makes an unchanged
-        # directory instant, and an edited one is rebuilt.
-        name = "emuvim/%s:latest" % os.path.basename(os.path.normpath(path))
-        before = image_id(name)
-        build_dockerfile_dir(path, progress, name)
-        report[name] = "cached" if before and before == image_id(name) else "built"
+    with docker() as d:
+        for name in names or list(BUILDERS):
+            if name not in BUILDERS:
+                raise ValueError("unknown image %s (known: %s)" % (name, ", ".join(BUILDERS)))
+            if d.image_exists(name) and not force:
+                report[name] = "cached"
+                continue
+            BUILDERS[name](progress, engine=d)
+            report[name] = "built"
+        for path in extra_dirs:
+            # Always handed to docker build: its layer cache makes an unchanged
+            # directory instant, and an edited one is rebuilt.
+            name = "emuvim/%s:latest" % os.path.basename(os.path.normpath(path))
+            before = d.image_id(name)
+            build_dockerfile_dir(path, progress, name, engine=d)
+            report[name] = "cached" if before and before == d.image_id(name) else "built"
     return report
 
 
-def image_id(name):
-    return DockerEngine().image_id(name)
+def image_id(name, engine=None):
+    with docker(engine) as d:
+        return d.image_id(name)

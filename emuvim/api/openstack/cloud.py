@@ -312,10 +312,7 @@ class Cloud:
 
     def flavor_of(self, ref):
         """The flavor a server asks for; 400 if there is none (Nova's answer)."""
-        try:
-            return self.find_flavor(ref)
-        except HttpError:
-            raise bad_request("Flavor %s could not be found." % ref) from None
+        return _requested(self.find_flavor, ref)
 
     def image_of(self, body):
         """The image a server asks for (imageRef or a boot mapping); 400 if none."""
@@ -325,10 +322,7 @@ class Cloud:
             mappings = body.get("block_device_mapping_v2") or []
             ref = next((m.get("uuid") for m in mappings if isinstance(m, dict)
                         and m.get("source_type") == "image"), None)
-        try:
-            return self.find_image(ref)
-        except HttpError:
-            raise bad_request("Image %s could not be found." % ref) from None
+        return _requested(self.find_image, ref)
 
     def _ports_for(self, server, nics):
         """The server's ports, in nic order: existing ones or new ones on networks."""
@@ -343,7 +337,7 @@ class Cloud:
             if not isinstance(nic, dict) or not (nic.get("port") or nic.get("uuid")):
                 raise bad_request("each entry of networks needs a uuid or a port")
             if nic.get("port"):
-                port = self._port_of(nic["port"])
+                port = _requested(self.find_port, nic["port"])
                 if port.device_id:
                     raise HttpError(409, "Port %s is still in use." % port.id)
                 plan.append((port, None))
@@ -364,17 +358,8 @@ class Cloud:
             port.device_id, port.device_owner = server.id, "compute:nova"
         return [p.id for p in ports]
 
-    def _port_of(self, ref):
-        try:
-            return self.find_port(ref)
-        except HttpError:
-            raise bad_request("Port %s could not be found." % ref) from None
-
     def _network_of(self, ref, fixed_ip):
-        try:
-            network = self.find_network(ref)
-        except HttpError:
-            raise bad_request("Network %s could not be found." % ref) from None
+        network = _requested(self.find_network, ref)
         request = {"network_id": network.id}
         if fixed_ip:
             request["fixed_ips"] = [{"ip_address": fixed_ip}]
@@ -523,6 +508,17 @@ class Cloud:
             if port.interface:
                 node.netns_run(["ip", "link", "set", "dev", port.interface, "up"])
         server.state = "ACTIVE"
+
+
+def _requested(find, ref):
+    """What a server request names: a missing flavor, image, network or port is a
+    mistake in the request (400, as Nova answers), not a missing URL (404)."""
+    try:
+        return find(ref)
+    except HttpError as err:
+        if err.status != 404:
+            raise
+        raise bad_request(str(err)) from None
 
 
 def _check_user_data(value):

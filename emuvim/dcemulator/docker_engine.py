@@ -161,12 +161,20 @@ class DockerEngine:
         if out.returncode != 0 or tar.returncode != 0:
             raise system.CommandError(argv, out.returncode, out.stderr)
 
-    def build_image(self, path, name, labels, timeout=1800):
-        """`docker build` of a directory (offline: FROM must name a local image)."""
+    def build_image(self, path, name, labels, timeout=1800, progress=None):
+        """`docker build` of a directory (offline: FROM must name a local image).
+
+        `progress`, if given, is called with each line of the build's output
+        as it comes; a failed build raises CommandError with the last lines.
+        """
         argv = [DOCKER, "build"]
         for key, value in labels.items():
             argv += ["--label", "%s=%s" % (key, value)]
-        system.run(argv + ["-t", name, path], timeout=timeout)
+        argv += ["-t", name, path]
+        if progress is None:
+            system.run(argv, timeout=timeout)
+            return
+        system.run_streaming(argv, progress, timeout=timeout)
 
     def image_table(self, label):
         """A printable table of the images carrying `label`."""

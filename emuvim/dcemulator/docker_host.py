@@ -288,13 +288,29 @@ class DockerHost(Host):
         """
         if self.docker_intfs.get(name) != name:
             return
-        new = DOCKER_INTF_RENAME % name
-        routes = json.loads(self.netns_run(["ip", "-j", "route", "show", "dev", name]) or "[]")
+        self.rename_docker_intf(DOCKER_INTF_RENAME % name, name)
+        log.info("%s: Docker's interface %s renamed to docker-%s for the requested %s",
+                 self.name, name, name, name)
+
+    def rename_docker_intf(self, new, old="eth0"):
+        """Give Docker's interface `old` the name `new`, keeping its address and routes.
+
+        The SONATA gatekeeper's docker management: the management connection
+        point of a VNF is Docker's own interface, under the descriptor's name.
+        """
+        current = self.docker_intfs.get(old)
+        if current is None:
+            raise LookupError("%s has no Docker interface %s (network mode none?)"
+                              % (self.name, old))
+        if current == new:
+            return
+        if new in self.intfNames() or new in self.docker_intfs.values() or new == "lo":
+            raise ValueError("%s already has an interface named %s" % (self.name, new))
+        routes = json.loads(self.netns_run(["ip", "-j", "route", "show", "dev", current])
+                            or "[]")
         self.netns_run(["ip", "-batch", "-"], input_text="".join(
-            line + "\n" for line in rename_intf_commands(name, new, routes)))
-        self.docker_intfs[name] = new
-        log.info("%s: Docker's interface %s renamed to %s for the requested %s",
-                 self.name, name, new, name)
+            line + "\n" for line in rename_intf_commands(current, new, routes)))
+        self.docker_intfs[old] = new
 
     def config(self, mac=None, ip=None, defaultRoute=None, lo="up", **_params):
         """Node.config without the shell (Docker already brought lo up)."""

@@ -2,6 +2,7 @@
 
 import shlex
 import subprocess
+import threading
 
 
 class AlreadyExists(ValueError):
@@ -26,6 +27,25 @@ def run(argv, check=True, input_text=None, timeout=60):
     if check and proc.returncode != 0:
         raise CommandError(argv, proc.returncode, proc.stderr or proc.stdout)
     return proc.stdout
+
+
+def run_streaming(argv, on_line, timeout=600, keep=20):
+    """Run argv, handing each output line (stdout and stderr) to on_line."""
+    tail = []
+    with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          text=True, errors="replace") as proc:
+        timer = threading.Timer(timeout, proc.kill)
+        timer.start()
+        try:
+            for line in proc.stdout:
+                line = line.rstrip("\n")
+                tail = (tail + [line])[-keep:]
+                on_line(line)
+        finally:
+            timer.cancel()
+        returncode = proc.wait()
+    if returncode != 0:
+        raise CommandError(argv, returncode, "\n".join(tail))
 
 
 def succeeds(argv, timeout=30):

@@ -10,7 +10,7 @@ from emuvim.api.tango.llcm import (LlcmOptions, OnboardedService, TangoLLCM, ini
                                    parse_interface)
 from emuvim.api.errors import HttpError
 from emuvim.api.tango.package import PackageContent, PackageError
-from emuvim.api.tango.plan import SubnetPool, ext_sap_name, plan_instance
+from emuvim.api.tango.plan import DeploymentRules, ext_sap_name, plan_instance
 from emuvim.api.tango.placement import RoundRobinDcPlacement
 from emuvim.api.tango.service import parse_service, split_ref
 from emuvim.dcemulator.docker_host import docker_made_intfs, rename_intf_commands
@@ -40,8 +40,8 @@ def service_folder(name):
 
 
 def plan(service):
-    return plan_instance(service, 0, RoundRobinDcPlacement(), DCS, SubnetPool("20.0.0.0/16"),
-                         SubnetPool("30.0.0.0/16"), "0123456789abcdef")
+    return plan_instance(service, 0, RoundRobinDcPlacement(), DCS, DeploymentRules(),
+                         "0123456789abcdef")
 
 
 # -- connection point ids with a colon ---------------------------------------------------

@@ -9,7 +9,7 @@ from emuvim.api.tango.package import (PackageError, pack_project, read_descripto
                                       safe_member_path, unpack)
 from emuvim.api.tango.placement import (FirstDcPlacement, PlacementError,
                                         RoundRobinDcPlacement, StaticConfigPlacement)
-from emuvim.api.tango.plan import PORT_OFFSET, SubnetPool, plan_instance
+from emuvim.api.tango.plan import PORT_OFFSET, DeploymentRules, SubnetPool, plan_instance
 from emuvim.api.tango.service import memory_bytes, parse_service, resource_args
 from emuvim.api.tango.package import PackageContent
 
@@ -31,9 +31,11 @@ def example_content():
 
 
 def plan(service, ssiid=0, placement=None, sap_containers=False, pools=None):
-    eline, elan = pools or (SubnetPool("20.0.0.0/16"), SubnetPool("30.0.0.0/16"))
-    return plan_instance(service, ssiid, placement or RoundRobinDcPlacement(), DCS, eline,
-                         elan, "0123456789abcdef", sap_containers)
+    rules = DeploymentRules(sap_containers=sap_containers)
+    if pools:
+        rules.eline_pool, rules.elan_pool = pools
+    return plan_instance(service, ssiid, placement or RoundRobinDcPlacement(), DCS, rules,
+                         "0123456789abcdef")
 
 
 # -- zip safety ---------------------------------------------------------------------------

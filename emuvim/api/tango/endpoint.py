@@ -39,23 +39,33 @@ class TangoLLCMEndpoint:
         storage_dir = options.pop("storage_dir", None)
         if sap_vnfd_path:
             options.setdefault("sap_image", sap_image_from_vnfd(sap_vnfd_path))
-        self.llcm = TangoLLCM(
-            placement=placement_algorithm_obj,
-            options=LlcmOptions(deploy_sap=deploy_sap, docker_management=docker_management,
-                                auto_deploy=auto_deploy, auto_delete=auto_delete,
-                                env_conf_folder=env_conf_folder, **options),
-            storage_dir=storage_dir)
+        rules_options = {key: options.pop(key) for key in self.RULES_OPTIONS if key in options}
+        llcm_options = LlcmOptions(deploy_sap=deploy_sap, docker_management=docker_management,
+                                   auto_deploy=auto_deploy, auto_delete=auto_delete,
+                                   env_conf_folder=env_conf_folder, **options)
+        self.llcm = TangoLLCM(placement=placement_algorithm_obj, options=llcm_options,
+                              storage_dir=storage_dir,
+                              rules=self.make_rules(llcm_options, **rules_options))
         self._server = None
         self.exit_requested = threading.Event()
+
+    RULES_OPTIONS = ()      # endpoint arguments meant for make_rules
+    NAME = "5GTANGO LLCM"
+
+    def make_rules(self, options):
+        """The deployment rules of this front end (None: the LLCM's own)."""
+        return None
+
+    def make_app(self):
+        return build_app(self.llcm, on_exit=self._request_exit)
 
     def connectDatacenter(self, dc):
         self.llcm.connectDatacenter(dc)
 
     def start(self):
-        self._server = ThreadedServer(build_app(self.llcm, on_exit=self._request_exit),
-                                      self.ip, self.port)
+        self._server = ThreadedServer(self.make_app(), self.ip, self.port)
         self.port = self._server.start()
-        log.info("5GTANGO LLCM on %s", self.url)
+        log.info("%s on %s", self.NAME, self.url)
 
     def _request_exit(self):
         """PUT /emulator/exit: terminate the instances and stop the network, in the

@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from emuvim.api.errors import HttpError, as_http_error
 from emuvim.api.tango.package import load_yaml
+from emuvim.api.tango.plan import CONTAINER_SAP
 from emuvim.api.tango.service import E_LINE
 
 log = logging.getLogger(__name__)
@@ -53,7 +54,7 @@ def client_errors(what):
 
 
 class ServiceInstance:
-    def __init__(self, uuid, service_uuid, service, plan, net, cookie, options):
+    def __init__(self, uuid, service_uuid, service, plan, net, cookie, options, rules):
         self.uuid = uuid
         self.service_uuid = service_uuid
         self.service = service
@@ -61,11 +62,12 @@ class ServiceInstance:
         self.net = net
         self.cookie = cookie
         self.options = options          # LlcmOptions
+        self.rules = rules              # plan.DeploymentRules
         self.name = "%s-inst.%d" % (service.instance_prefix, plan.ssiid)
         self.created_at = time.time()
         self.status = "deploying"
         self._units = {}                # name -> Datacenter, of started containers
-        self._saps = []                 # (SapPlan, kind) of started SAPs
+        self._saps = []                 # SapPlans of started SAPs
         self._lans = []
         self._lock = threading.Lock()
 
@@ -123,23 +125,26 @@ class ServiceInstance:
         env.update(load_env_file(self.options.env_conf_folder, unit_plan.name))
         bindings = {port: (self.options.publish_ip, host)
                     for port, host in unit_plan.port_bindings.items()}
-        self._start_container(
+        args = dict(unit.create_args)
+        args.update(self.rules.unit_extras(unit_plan, self.service_uuid))
+        node = self._start_container(
             unit_plan.dc, unit_plan.name, image=unit.image, network=unit_plan.interfaces,
             properties=env, ports=list(unit.ports), port_bindings=bindings,
-            publish_all_ports=False, type="vnf", **unit.create_args)
+            publish_all_ports=False, type="vnf", **args)
+        if unit.docker_intf_name:
+            with client_errors("cannot rename %s's Docker interface" % unit_plan.name):
+                node.rename_docker_intf(unit.docker_intf_name)
 
     def _start_sap(self, sap):
-        if self.options.deploy_sap:
+        if sap.kind == CONTAINER_SAP:
             self._start_container(sap.dc, sap.name, image=self.options.sap_image,
-                                  network=[{"id": sap.cp, "ip": sap.ip}], type="sap")
-            kind = "container"
+                                  network=[{"id": sap.interface, "ip": sap.ip}], type="sap")
         else:
             with client_errors("cannot attach SAP %s" % sap.name):
                 sap.dc.attachExternalSAP(sap.name, str(sap.subnet),
                                          sap_ip=sap.ip.split("/")[0])
-            kind = "ext"
         with self._lock:
-            self._saps.append((sap, kind))
+            self._saps.append(sap)
 
     def _connect(self, link):
         with client_errors("cannot deploy virtual link %s" % link.id):
@@ -192,14 +197,13 @@ class ServiceInstance:
             log.warning("%s: stop command still running after %.0f s; removing it anyway",
                         name, self.options.stop_timeout)
 
-    def _remove_sap(self, entry):
-        sap, kind = entry
-        if kind == "ext":
-            sap.dc.removeExternalSAP(sap.name)
-        else:
+    def _remove_sap(self, sap):
+        if sap.kind == CONTAINER_SAP:
             self._stop_unit((sap.name, sap.dc))
+        else:
+            sap.dc.removeExternalSAP(sap.name)
         with self._lock:
-            self._saps.remove(entry)
+            self._saps.remove(sap)
 
     def _stop_unit(self, entry):
         name, dc = entry
@@ -218,14 +222,13 @@ class ServiceInstance:
     def details(self):
         result = self.summary()
         result["cookie"] = self.cookie
-        result["warnings"] = list(self.service.warnings)
+        result["warnings"] = list(self.service.warnings) + list(self.plan.skipped)
         result["units"] = [{
             "name": u.name, "vnf_id": u.vnf_id, "unit_id": u.unit.id, "image": u.unit.image,
             "datacenter": u.dc.label, "interfaces": u.interfaces,
             "published_ports": u.port_bindings} for u in self.plan.units]
         result["saps"] = [{"name": s.name, "cp": s.cp, "datacenter": s.dc.label, "ip": s.ip,
-                           "kind": "container" if self.options.deploy_sap else "ext"}
-                          for s in self.plan.saps]
+                           "kind": s.kind} for s in self.plan.saps]
         result["virtual_links"] = [{"id": l.id, "type": l.kind, "subnet": str(l.subnet),
                                     "members": ["%s:%s" % (n, i) if i else n
                                                 for n, i in l.members]}

@@ -18,11 +18,11 @@ from dataclasses import dataclass
 
 from emuvim.api.tango.instance import ServiceInstance
 from emuvim.api.errors import HttpError
-from emuvim.api.tango.package import PackageError, read_descriptors, unpack
+from emuvim.api.tango.package import NAPD_PATH, PackageError, read_descriptors, unpack
 from emuvim.api.tango.placement import (  # noqa: F401  (vim-emu's import paths too)
     FirstDcPlacement, PlacementAlgorithm, PlacementError, RoundRobinDcPlacement,
     StaticConfigPlacement)
-from emuvim.api.tango.plan import (ELAN_POOL, ELINE_POOL, SubnetPool, plan_instance)
+from emuvim.api.tango.plan import ELAN_POOL, ELINE_POOL, DeploymentRules, plan_instance
 from emuvim.api.tango.service import parse_service
 from emuvim.dcemulator.docker_engine import DEFAULT_IMAGE
 
@@ -77,15 +77,40 @@ class OnboardedService:
                 "created_at": self.created_at, "warnings": list(s.warnings)}
 
 
+class TangoFormat:
+    """5GTANGO packages (.tgo): TOSCA-Metadata/NAPD.yaml lists the descriptors."""
+    name = "5GTANGO"
+    marker = NAPD_PATH
+
+    def load(self, folder, engine):
+        content = read_descriptors(folder)
+        return content, parse_service(content)
+
+
+def package_formats():
+    """Every package format an LLCM reads, whichever REST dialect it speaks."""
+    from emuvim.api.sonata.package import SonataFormat  # sonata builds on this module
+    return [TangoFormat(), SonataFormat()]
+
+
 class TangoLLCM:
-    def __init__(self, placement=None, options=None, storage_dir=None):
+    """The lifecycle engine: catalogue, planning, instances, teardown.
+
+    `rules` (plan.DeploymentRules) decide names, SAP kinds and subnets: the
+    5GTANGO LLCM's by default, the SONATA gatekeeper's in emuvim.api.sonata.
+    Both read both package formats.
+    """
+
+    def __init__(self, placement=None, options=None, storage_dir=None, rules=None):
         self.placement = placement or RoundRobinDcPlacement()
         self.options = options or LlcmOptions()
+        self.rules = rules or DeploymentRules(self.options.eline_pool, self.options.elan_pool,
+                                              self.options.deploy_sap,
+                                              self.options.docker_management)
+        self.formats = package_formats()
         self.dcs = {}
         self.services = {}
         self.instances = {}
-        self.eline_pool = SubnetPool(self.options.eline_pool)
-        self.elan_pool = SubnetPool(self.options.elan_pool)
         self._own_storage = storage_dir is None
         self.storage_dir = storage_dir or tempfile.mkdtemp(prefix="emuvim-llcm-")
         for sub in ("uploads", "catalog/services"):
@@ -104,6 +129,14 @@ class TangoLLCM:
         return next(iter(self.dcs.values())).net
 
     @property
+    def eline_pool(self):
+        return self.rules.eline_pool
+
+    @property
+    def elan_pool(self):
+        return self.rules.elan_pool
+
+    @property
     def upload_dir(self):
         return os.path.join(self.storage_dir, "uploads")
 
@@ -115,9 +148,9 @@ class TangoLLCM:
         folder = os.path.join(self.storage_dir, "catalog", "services", service_uuid)
         try:
             unpack(archive_path, folder)
-            content = read_descriptors(folder)
-            service = parse_service(content)
-            self._check_deployable(service)
+            content, service = self._read_package(folder)
+            self.rules.adapt(service)
+            self._check_deployable(service, content)
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
             raise
@@ -134,18 +167,28 @@ class TangoLLCM:
             self.instantiate(service_uuid=service_uuid)
         return service_uuid
 
-    def _check_deployable(self, service):
+    def _read_package(self, folder):
+        """(content, service) of an unpacked package, in whichever format it is."""
+        for package_format in self.formats:
+            if os.path.isfile(os.path.join(folder, package_format.marker)):
+                content, service = package_format.load(folder, self.net.docker_engine)
+                content.format = package_format.name
+                return content, service
+        raise PackageError("not a service package: it has neither %s" % " nor ".join(
+            "%s (%s)" % (f.marker, f.name) for f in self.formats), 422)
+
+    def _check_deployable(self, service, content):
         """Images present locally, and a plan can be made (addresses, links)."""
         missing = [i for i in service.images() if not self.net.docker_engine.image_exists(i)]
         if missing:
             raise PackageError("image(s) not found locally: %s. Nothing is pulled from a "
-                               "registry; build them first (vim-emu images build --dir "
-                               "<folder with a Dockerfile>)" % ", ".join(missing), 422)
+                               "registry; build them first (docker build -t <image> <folder "
+                               "with its Dockerfile>)%s" % (", ".join(missing), (
+                                   ", or add docker_files/<vnf>/Dockerfile to the .son"
+                                   if content.format == "SONATA" else "")), 422)
         first = dict(list(self.dcs.items())[:1])
-        plan = plan_instance(service, 0, FirstDcPlacement(), first,
-                             SubnetPool(self.options.eline_pool),
-                             SubnetPool(self.options.elan_pool), "00000000",
-                             self.options.deploy_sap)
+        plan = plan_instance(service, 0, FirstDcPlacement(), first, self.rules.scratch(),
+                             "00000000")
         plan.release_subnets()
 
     def find_service(self, service_uuid=None, service_name=None):
@@ -197,12 +240,12 @@ class TangoLLCM:
             ssiid = next(n for n in range(len(taken) + 1) if n not in taken)
             try:
                 plan = plan_instance(record.service, ssiid, self.placement, self.dcs,
-                                     self.eline_pool, self.elan_pool,
-                                     instance_uuid.replace("-", ""), self.options.deploy_sap)
+                                     self.rules, instance_uuid.replace("-", ""))
             except PlacementError as err:
                 raise HttpError(422, "placement failed: %s" % err) from err
             instance = ServiceInstance(instance_uuid, record.uuid, record.service, plan,
-                                       self.net, self._new_cookie(), self.options)
+                                       self.net, self._new_cookie(), self.options,
+                                       self.rules)
             self.instances[instance_uuid] = instance
         try:
             instance.deploy()
@@ -266,6 +309,12 @@ class TangoLLCM:
             with self._lock:
                 self.instances.pop(instance.uuid, None)
         return len(doomed)
+
+    def running_instances(self, service_uuid=None):
+        """Uuids of the running instances (of one service), oldest first."""
+        with self._lock:
+            return [i.uuid for i in self.instances.values() if i.status == "running" and
+                    service_uuid in (None, i.service_uuid)]
 
     def list_instances(self):
         with self._lock:

@@ -152,10 +152,13 @@ def source_path(source):
 class PackageContent:
     """The parsed descriptors of an unpacked package."""
 
-    def __init__(self, napd, nsd, vnfds):
-        self.napd = napd
+    def __init__(self, napd, nsd, vnfds, warnings=None):
+        self.napd = napd                # the NAPD, or a SONATA MANIFEST.MF
         self.nsd = nsd
         self.vnfds = vnfds
+        self.warnings = list(warnings or [])
+        self.format = None              # set by the LLCM: "5GTANGO" or "SONATA"
+        self.images_built = []          # [{"vnf", "image", "cached", "seconds"}]
 
     @property
     def name(self):

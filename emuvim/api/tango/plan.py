@@ -7,16 +7,19 @@ connection points, and which members each E-Line and E-LAN joins.  The
 runtime (instance.py) then only carries the plan out, and can undo it.
 """
 
+import copy
 import ipaddress
 import threading
 from dataclasses import dataclass, field
 
 from emuvim.api.errors import HttpError
-from emuvim.api.tango.service import E_LINE
+from emuvim.api.tango.service import E_LINE, use_docker_management
 
 ELINE_POOL = "20.0.0.0/16"   # vim-emu: 20.0.0.0/24 ... 20.0.49.0/24
 ELAN_POOL = "30.0.0.0/16"    # vim-emu: 30.0.0.0/24 ... 30.0.49.0/24
 PORT_OFFSET = 1000           # published host ports move by this per instance
+EXT_SAP = "ext"              # an NS connection point as a host-side interface
+CONTAINER_SAP = "container"  # ... as a container of its own
 
 
 class PoolExhausted(HttpError):
@@ -58,6 +61,7 @@ class UnitPlan:
     dc: object                       # Datacenter
     interfaces: list                 # [{"id", "ip"}]
     port_bindings: dict
+    single: bool = True              # the only unit of its VNF
 
 
 @dataclass
@@ -67,6 +71,8 @@ class SapPlan:
     dc: object
     ip: str = None                   # "a.b.c.d/n"
     subnet: object = None
+    kind: str = EXT_SAP              # EXT_SAP (host side) or CONTAINER_SAP
+    interface: str = None            # a SAP container's interface
 
 
 @dataclass
@@ -84,6 +90,7 @@ class InstancePlan:
     saps: list = field(default_factory=list)
     links: list = field(default_factory=list)
     subnets: list = field(default_factory=list)   # [(pool, subnet)] to give back
+    skipped: list = field(default_factory=list)   # why links or ends were left out
 
     def release_subnets(self):
         for pool, subnet in self.subnets:
@@ -117,23 +124,74 @@ def sap_container_name(cp, ssiid):
     return "sap.%s.%d" % (cp, ssiid)
 
 
-def plan_instance(service, ssiid, placement, dcs, eline_pool, elan_pool, token,
-                  sap_containers=False):
+class DeploymentRules:
+    """How an instance's containers, SAPs and subnets are named and chosen.
+
+    These are the 5GTANGO LLCM's rules; the SONATA gatekeeper subclasses
+    them (emuvim.api.sonata.rules).  The rules own the subnet pools, so two
+    LLCMs never hand out the same subnet twice within themselves.
+    """
+
+    def __init__(self, eline_pool=ELINE_POOL, elan_pool=ELAN_POOL, sap_containers=False,
+                 docker_management=False):
+        self.eline_pool = SubnetPool(eline_pool)
+        self.elan_pool = SubnetPool(elan_pool)
+        self.sap_containers = sap_containers
+        self.docker_management = docker_management
+
+    def pools(self):
+        return [self.eline_pool, self.elan_pool]
+
+    def scratch(self):
+        """The same rules with empty pools of their own (for dry-run plans)."""
+        clone = copy.copy(self)
+        for attribute, pool in vars(self).items():
+            if isinstance(pool, SubnetPool):
+                setattr(clone, attribute, SubnetPool(pool.network, pool.prefixlen))
+        return clone
+
+    def adapt(self, service):
+        """Change a freshly parsed service to these rules (docker management)."""
+        if self.docker_management:
+            use_docker_management(service)
+        return service
+
+    def unit_name(self, vnf, unit, ssiid):
+        return unit_name(vnf.vnf_id, unit.id, ssiid)
+
+    def sap_kind(self, service, cp):
+        """EXT_SAP, CONTAINER_SAP, or None to leave the NS connection point out."""
+        return CONTAINER_SAP if self.sap_containers else EXT_SAP
+
+    def sap_container(self, cp, ssiid):
+        """(container name, interface name) of a SAP container."""
+        return sap_container_name(cp, ssiid), cp
+
+    def pool(self, link, sap_kinds):
+        """The pool a link's subnet comes from; sap_kinds: the kinds of its SAPs."""
+        return self.eline_pool if link.kind == E_LINE else self.elan_pool
+
+    def unit_extras(self, unit_plan, service_uuid):
+        """Further startCompute arguments of a unit (volumes, ...)."""
+        return {}
+
+
+def plan_instance(service, ssiid, placement, dcs, rules, token):
     """The InstancePlan; on error nothing stays allocated in the pools."""
     plan = InstancePlan(ssiid)
     try:
-        _plan_units(plan, service, ssiid, placement, dcs)
-        _plan_links(plan, service, dcs, eline_pool, elan_pool, token, sap_containers)
+        _plan_units(plan, service, ssiid, placement, dcs, rules)
+        _plan_links(plan, service, dcs, rules, token)
     except BaseException:
         plan.release_subnets()
         raise
     return plan
 
 
-def _plan_units(plan, service, ssiid, placement, dcs):
+def _plan_units(plan, service, ssiid, placement, dcs, rules):
     for vnf in service.vnfs.values():
         for unit in vnf.units:
-            name = unit_name(vnf.vnf_id, unit.id, ssiid)
+            name = rules.unit_name(vnf, unit, ssiid)
             dc = placement.place(dcs, vnf.descriptor, vnf.vnf_id, unit.descriptor, ssiid, name)
             if isinstance(dc, str):
                 if dc not in dcs:
@@ -148,7 +206,8 @@ def _plan_units(plan, service, ssiid, placement, dcs):
                                                                  ssiid, PORT_OFFSET))
                 bindings[ctr_port] = host_port
             interfaces = [dict(cp) for cp in unit.cps]
-            plan.units.append(UnitPlan(name, vnf.vnf_id, unit, dc, interfaces, bindings))
+            plan.units.append(UnitPlan(name, vnf.vnf_id, unit, dc, interfaces, bindings,
+                                       len(vnf.units) == 1))
 
 
 def _links_to_deploy(service):
@@ -166,30 +225,34 @@ def _links_to_deploy(service):
     return links
 
 
-def _plan_links(plan, service, dcs, eline_pool, elan_pool, token, sap_containers):
+def _plan_links(plan, service, dcs, rules, token):
     interfaces = {(u.name, i["id"]): i for u in plan.units for i in u.interfaces}
+    names = {(u.vnf_id, u.unit.id): u.name for u in plan.units}
     unit_dc = {u.name: u.dc for u in plan.units}
     in_link = {}
     for link, _ in _links_to_deploy(service):
         members, saps = [], []
         for e in link.endpoints:
             if e.vnf_id is None:
-                taken = {s.name for s in plan.saps + saps}
-                sap = SapPlan(sap_container_name(e.cp, plan.ssiid) if sap_containers
-                              else ext_sap_name(e.cp, token, taken), e.cp, None)
-                saps.append(sap)
-                members.append((sap, None))
+                sap = _plan_sap(plan, service, rules, e.cp, token, saps)
+                if sap is not None:
+                    saps.append(sap)
+                    members.append((sap, None))
                 continue
             pairs = ([(e.unit_id, e.cp)] if e.unit_id else
                      service.vnfs[e.vnf_id].unit_cps(e.cp))
             for unit_id, cp in pairs:
-                name = unit_name(e.vnf_id, unit_id, plan.ssiid)
+                name = names[(e.vnf_id, unit_id)]
                 if (name, cp) in in_link:
                     raise HttpError(422, "%s:%s is in two virtual links (%s and %s)" % (
                         name, cp, in_link[(name, cp)], link.id))
                 in_link[(name, cp)] = link.id
                 members.append((interfaces[(name, cp)], name))
-        pool = eline_pool if link.kind == E_LINE else elan_pool
+        if len(members) < 2:
+            plan.skipped.append("virtual link %s: fewer than 2 ends are deployed, left out"
+                                % link.id)
+            continue
+        pool = rules.pool(link, [s.kind for s in saps])
         subnet = pool.allocate()
         plan.subnets.append((pool, subnet))
         _address_members(members, subnet)
@@ -199,8 +262,21 @@ def _plan_links(plan, service, dcs, eline_pool, elan_pool, token, sap_containers
             sap.subnet = subnet
         plan.saps.extend(saps)
         plan.links.append(LinkPlan(link.id, link.kind, [
-            (m[0].name, m[0].cp if sap_containers else None) if isinstance(m[0], SapPlan)
+            (m[0].name, m[0].interface) if isinstance(m[0], SapPlan)
             else (m[1], m[0]["id"]) for m in members], subnet))
+
+
+def _plan_sap(plan, service, rules, cp, token, saps):
+    """The SapPlan of an NS connection point, or None if the rules leave it out."""
+    kind = rules.sap_kind(service, cp)
+    if kind is None:
+        plan.skipped.append("NS connection point %s is not deployed" % cp)
+        return None
+    if kind == CONTAINER_SAP:
+        name, interface = rules.sap_container(cp, plan.ssiid)
+        return SapPlan(name, cp, None, kind=kind, interface=interface)
+    taken = {s.name for s in plan.saps + saps}
+    return SapPlan(ext_sap_name(cp, token, taken), cp, None, kind=kind)
 
 
 def _address_members(members, subnet):

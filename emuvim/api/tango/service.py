@@ -40,6 +40,7 @@ class Unit:
     publish: dict                   # {"port/proto": host port}
     environment: dict
     descriptor: dict = None         # the raw VDU/CDU (placement algorithms get it)
+    docker_intf_name: str = None    # Docker's eth0 is renamed to this (docker management)
 
 
 @dataclass
@@ -81,6 +82,7 @@ class Service:
     vnfs: dict                      # vnf_id -> Vnf, in NSD order
     links: list
     warnings: list = field(default_factory=list)  # what was skipped, and why
+    ns_cp_types: dict = field(default_factory=dict)  # NS cp (cleaned id) -> type
 
     @property
     def instance_prefix(self):
@@ -337,7 +339,7 @@ def parse_service(content):
             raise invalid("NSD lists vnf_id %s twice" % vnf_id)
         vnfs[vnf_id] = parse_vnfd(_find_vnfd(function, content.vnfds), vnf_id)
     service = Service(str(nsd["vendor"]), str(nsd["name"]), str(nsd["version"]),
-                      content.name, vnfs, [])
+                      content.name, vnfs, [], ns_cp_types=_cp_types(nsd, "NSD"))
     # vim-emu deployed links only when forwarding_graphs was present too; a
     # service's links are its links, so they are always deployed here.
     ns_cps = own_cp_ids(nsd)
@@ -355,6 +357,13 @@ def parse_service(content):
         service.links.append(_link(vl, endpoints, "NSD"))
     _check_links(service)
     return service
+
+
+def _cp_types(descriptor, where):
+    """{cleaned connection point id: its type} of a descriptor's own CPs."""
+    return {_intf_id(cp["id"], where): str(cp.get("type") or "")
+            for cp in descriptor.get("connection_points") or []
+            if isinstance(cp, dict) and isinstance(cp.get("id"), str)}
 
 
 def _known_lan_members(service, vl, refs):
@@ -398,3 +407,65 @@ def _check_links(service):
                                   "E-Line end must be exactly one" % (
                                       link.id, e.vnf_id, e.cp,
                                       len(service.vnfs[e.vnf_id].unit_cps(e.cp))))
+
+
+# -- docker management ----------------------------------------------------------------
+
+MANAGEMENT = "management"
+
+
+def _vnf_cp_type(vnf, cp):
+    for entry in (vnf.descriptor or {}).get("connection_points") or []:
+        if isinstance(entry, dict) and entry.get("id") in (cp, VNF_CP_PREFIX + cp):
+            return entry.get("type")
+    return None
+
+
+def is_management_link(service, link):
+    """An NS link with an NS connection point of type management, or one whose
+    every VNF end is a VNF connection point of type management."""
+    if any(e.vnf_id is None and service.ns_cp_types.get(e.cp) == MANAGEMENT
+           for e in link.endpoints):
+        return True
+    ends = [e for e in link.endpoints if e.vnf_id is not None]
+    return bool(ends) and all(_vnf_cp_type(service.vnfs[e.vnf_id], e.cp) == MANAGEMENT
+                              for e in ends)
+
+
+def use_docker_management(service):
+    """Docker's own interface becomes each VNF's management interface.
+
+    Management links are not deployed; the unit connection points at their
+    VNF ends are not plumbed into the emulated network.  Instead, the unit's
+    Docker interface (eth0, on Docker's bridge, reachable from the host) is
+    renamed to that connection point's name.  A unit has one Docker
+    interface: a second management connection point is left unconnected.
+    """
+    kept = []
+    for link in service.links:
+        if not is_management_link(service, link):
+            kept.append(link)
+            continue
+        service.warnings.append("management link %s: Docker's interfaces are used instead"
+                                % link.id)
+        for e in link.endpoints:
+            if e.vnf_id is not None:
+                _to_docker_interface(service, service.vnfs[e.vnf_id], e.cp)
+    service.links = kept
+    return service
+
+
+def _to_docker_interface(service, vnf, cp):
+    units = {u.id: u for u in vnf.units}
+    for unit_id, unit_cp in vnf.unit_cps(cp):
+        unit = units[unit_id]
+        if unit.docker_intf_name not in (None, unit_cp):
+            service.warnings.append("%s unit %s: %s is a second management connection point; "
+                                    "Docker's interface is %s already" % (
+                                        vnf.vnf_id, unit_id, unit_cp, unit.docker_intf_name))
+            continue
+        unit.docker_intf_name = unit_cp
+        unit.cps = [c for c in unit.cps if c["id"] != unit_cp]
+    vnf.internal_links = [l for l in vnf.internal_links
+                          if not any(e.cp == cp or (e.unit_id, e.cp) in vnf.unit_cps(cp)
+                                     for e in l.endpoints)]

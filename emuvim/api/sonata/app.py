@@ -1,0 +1,107 @@
+"""The SONATA dummy gatekeeper's HTTP dialect, on the LLCM's engine.
+
+Paths, methods and response shapes are son-emu's: ``service_uuid_list``,
+``service_instantiations_list``, ``/api/v2/...``.  Differences, on purpose:
+client mistakes get a 4xx with a JSON reason (son-emu answered 500 or crashed),
+uploads are size-limited while they stream, and "latest" means the most
+recently on-boarded service (son-emu took whichever its dict gave first).
+"""
+
+import os
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect
+
+from emuvim.api.errors import HttpError, error_response, install_error_handlers
+from emuvim.api.tango.app import read_body_json, save_upload
+from emuvim.api.tango.package import sha1_of_file
+
+PACKAGES = ["/packages", "/api/v2/packages"]
+INSTANTIATIONS = ["/instantiations", "/api/v2/instantiations", "/api/v2/requests"]
+
+
+def first_instance_of(llcm, service_uuid):
+    running = llcm.running_instances(service_uuid)
+    if not running:
+        raise HttpError(404, "Service %s has no running instance" % service_uuid)
+    return running[0]
+
+
+def build_app(llcm, on_exit=None):
+    app = FastAPI(title="emuvim SONATA dummy gatekeeper", version="1.0",
+                  description="son-emu compatible gatekeeper for SONATA .son packages, on the "
+                              "same lifecycle engine as the 5GTANGO LLCM")
+    install_error_handlers(app)
+
+    @app.exception_handler(ClientDisconnect)
+    async def disconnected(_request, _exc):
+        return error_response(400, "client disconnected during the upload")
+
+    async def upload_package(request: Request):
+        path = None
+        try:
+            path = await save_upload(request, llcm.upload_dir, llcm.options.max_upload_bytes)
+            size, sha1 = os.path.getsize(path), await run_in_threadpool(sha1_of_file, path)
+            service_uuid = await run_in_threadpool(llcm.onboard, path, size, sha1)
+        except HttpError as err:
+            return error_response(err.status, str(err), service_uuid=None, size=0, sha1=None)
+        finally:
+            if path and os.path.exists(path):
+                os.unlink(path)
+        record = llcm.services.get(service_uuid)
+        extra = {"warnings": list(record.service.warnings),
+                 "images_built": list(record.content.images_built)} if record else {}
+        return JSONResponse(dict({"service_uuid": service_uuid, "size": size, "sha1": sha1,
+                                  "error": None}, **extra), status_code=201)
+
+    def list_packages():
+        return {"service_uuid_list": list(llcm.services)}
+
+    async def instantiate(request: Request):
+        body = await read_body_json(request)
+        instance_uuid = await run_in_threadpool(llcm.instantiate, body.get("service_uuid"),
+                                                body.get("service_name"))
+        return JSONResponse({"service_instance_uuid": instance_uuid}, status_code=201)
+
+    def list_instances():
+        return {"service_instantiations_list": [
+            [i["service_uuid"], i["uuid"]] for i in llcm.list_instances()]}
+
+    async def terminate(request: Request):
+        """{service_uuid, service_instance_uuid}; either may be left out: the
+        service's first running instance, of the latest service."""
+        body = await read_body_json(request)
+        service_uuid = llcm.find_service(body.get("service_uuid")).uuid
+        instance_uuid = body.get("service_instance_uuid") or first_instance_of(llcm, service_uuid)
+        await run_in_threadpool(llcm.terminate, None, instance_uuid)
+        return JSONResponse("service instance with uuid %s stopped." % instance_uuid)
+
+    def show_instance(instance_uuid: str):
+        return llcm.instance_details(instance_uuid)
+
+    def emulator_exit():
+        if on_exit is None:
+            raise HttpError(409, "this gatekeeper was started without an emulator to stop")
+        on_exit()
+        return JSONResponse("Emulator stopping.")
+
+    for path in PACKAGES:
+        app.add_api_route(path, upload_package, methods=["POST"], status_code=201,
+                          summary="On-board a .son (multipart field 'package' or the body)")
+        app.add_api_route(path, list_packages, methods=["GET"],
+                          summary="{service_uuid_list: [...]}")
+    for path in INSTANTIATIONS:
+        app.add_api_route(path, instantiate, methods=["POST"], status_code=201,
+                          summary="Instantiate {service_uuid} (missing or 'latest': the "
+                                  "latest service)")
+        app.add_api_route(path, list_instances, methods=["GET"],
+                          summary="{service_instantiations_list: [[service, instance], ...]}")
+        app.add_api_route(path, terminate, methods=["DELETE"],
+                          summary="Terminate {service_uuid, service_instance_uuid}")
+        app.add_api_route(path + "/{instance_uuid}", show_instance, methods=["GET"],
+                          summary="One instance: containers, PoPs, addresses, links")
+    app.add_api_route("/emulator/exit", emulator_exit, methods=["PUT"],
+                      summary="Terminate all instances and stop the emulator")
+    return app

@@ -1,5 +1,6 @@
 """Local administration: images, packages and cleanup (no running emulator needed)."""
 
+import os
 import sys
 
 
@@ -50,9 +51,15 @@ def clean(run_ids=None, dry_run=False, include_alive=False):
 
 
 def package_pack(project, output=None):
+    """A tng-sdk-project folder into a .tgo, or a SONATA package folder into a .son."""
+    from emuvim.api.sonata.package import MANIFEST_PATH, pack_son
     from emuvim.api.tango.package import PackageError, pack_project
     try:
-        path = pack_project(project, output)
+        if os.path.isfile(os.path.join(project, MANIFEST_PATH)):
+            path = pack_son(project, output or os.path.basename(
+                os.path.abspath(project)) + ".son")
+        else:
+            path = pack_project(project, output)
     except PackageError as err:
         print("vim-emu: %s" % err, file=sys.stderr)
         return 1

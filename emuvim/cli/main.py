@@ -31,12 +31,15 @@ def build_parser():
                        help="also docker-build this image directory (repeatable)")
     images_cmd.add_parser("list", help="list images built by emuvim")
 
-    package = groups.add_parser("package", help="5GTANGO packages (.tgo)")
+    package = groups.add_parser("package", help="service packages (.tgo, .son)")
     package_cmd = package.add_subparsers(dest="command", required=True)
-    pack = package_cmd.add_parser("pack", help="pack a tng-sdk-project folder into a .tgo")
-    pack.add_argument("project", help="folder with project.yml and the descriptors")
+    pack = package_cmd.add_parser("pack", help="pack a tng-sdk-project folder into a .tgo, "
+                                  "or a SONATA package folder into a .son")
+    pack.add_argument("project", help="folder with project.yml and the descriptors, or with "
+                                      "META-INF/MANIFEST.MF")
     pack.add_argument("-o", "--output", help="output file (default: "
-                                             "<vendor>.<name>.<version>.tgo here)")
+                                             "<vendor>.<name>.<version>.tgo or <folder>.son "
+                                             "here)")
 
     clean = groups.add_parser("clean", help="remove leftovers of crashed emulator runs")
     clean.add_argument("--run", action="append", dest="run_ids",

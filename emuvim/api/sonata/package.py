@@ -23,7 +23,6 @@ import zipfile
 
 from emuvim.api.tango.package import (PackageContent, PackageError, load_yaml,
                                       safe_member_path)
-from emuvim.api.tango.service import parse_service
 
 log = logging.getLogger(__name__)
 
@@ -241,6 +240,7 @@ class SonataFormat:
     marker = MANIFEST_PATH
 
     def load(self, folder, engine):
+        from emuvim.api.tango.service import parse_service  # keeps pack_son light for the CLI
         content = read_son(folder)
         service = parse_service(content)
         service.warnings[:0] = content.warnings

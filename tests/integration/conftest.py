@@ -86,6 +86,31 @@ def make_net():
 
 
 @pytest.fixture
+def make_lifecycle_endpoint(make_net):
+    """Two linked PoPs dc1, dc2 (the controller forwards installed flows only)
+    behind an LLCM-style endpoint class (TangoLLCMEndpoint, the SONATA
+    gatekeeper) on a free port; its storage must be gone after stop()."""
+    endpoints = []
+
+    def factory(endpoint_class, **options):
+        net = make_net(controller=RemoteController, enable_learning=False)
+        dc1, dc2 = net.addDatacenter("dc1"), net.addDatacenter("dc2")
+        net.addLink(dc1, dc2)
+        net.start()
+        endpoint = endpoint_class("127.0.0.1", 0, **options)
+        endpoint.connectDatacenter(dc1)
+        endpoint.connectDatacenter(dc2)
+        endpoint.start()
+        endpoints.append(endpoint)
+        return net, endpoint
+
+    yield factory
+    for endpoint in endpoints:
+        endpoint.stop()
+        assert not os.path.exists(endpoint.llcm.storage_dir)
+
+
+@pytest.fixture
 def two_pops(make_net):
     net = make_net()
     dc1, dc2 = net.addDatacenter("dc1"), net.addDatacenter("dc2")

@@ -12,7 +12,6 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 import yaml
-from mininet.node import RemoteController
 
 from emuvim.api.tango import TangoLLCMEndpoint
 from emuvim.api.tango.llcm import StaticConfigPlacement
@@ -39,26 +38,8 @@ def packages(tmp_path_factory):
 
 
 @pytest.fixture
-def make_llcm(make_net):
-    """Two linked PoPs dc1, dc2 (controller forwards installed flows only) + an LLCM."""
-    endpoints = []
-
-    def factory(**options):
-        net = make_net(controller=RemoteController, enable_learning=False)
-        dc1, dc2 = net.addDatacenter("dc1"), net.addDatacenter("dc2")
-        net.addLink(dc1, dc2)
-        net.start()
-        endpoint = TangoLLCMEndpoint("127.0.0.1", 0, **options)
-        endpoint.connectDatacenter(dc1)
-        endpoint.connectDatacenter(dc2)
-        endpoint.start()
-        endpoints.append(endpoint)
-        return net, endpoint
-
-    yield factory
-    for endpoint in endpoints:
-        endpoint.stop()
-        assert not os.path.exists(endpoint.llcm.storage_dir)
+def make_llcm(make_lifecycle_endpoint):
+    return lambda **options: make_lifecycle_endpoint(TangoLLCMEndpoint, **options)
 
 
 def instantiate(url, **body):

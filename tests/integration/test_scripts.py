@@ -15,7 +15,7 @@ import requests
 
 from emuvim.api.tango.package import pack_project
 from emuvim.dcemulator import cleanup
-from helpers import owned_objects
+from helpers import host_ping, owned_objects
 from helpers import run as run_cmd
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -58,6 +58,16 @@ def stop_killing_if_needed(process):
         cleanup.clean()
 
 
+def read_banner(process, marker):
+    """The script's output up to the line announcing `marker`."""
+    banner = ""
+    while marker not in banner:
+        line = process.stdout.readline()
+        assert line, "topology ended early: " + banner
+        banner += line
+    return banner
+
+
 def test_one_pop_llcm_topology_starts_and_stops():
     out = run_script("tango_default_cli_topology_1_pop.py", "--smoke", "--rest-port", "0",
                      "--llcm-port", "0")
@@ -73,11 +83,7 @@ def test_readme_llcm_walk_through_on_two_pops(tmp_path):
          "--serve", "--rest-port", "0", "--llcm-port", "0"],
         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        banner = ""
-        while "LLCM on" not in banner:
-            line = topology.stdout.readline()
-            assert line, "topology ended early: " + banner
-            banner += line
+        banner = read_banner(topology, "LLCM on")
         url = re.search(r"LLCM on (http://\S+) \(run (emu-\w+)\)", banner)
         llcm, run_id = url.group(1), url.group(2)
         tgo = str(tmp_path / "example.tgo")
@@ -98,6 +104,35 @@ def test_readme_llcm_walk_through_on_two_pops(tmp_path):
             assert "VNF_NAME=" in curl("--retry", "5", "--retry-all-errors", "--retry-delay",
                                        "0", "http://%s:8080/" % ip)
         curl("-X", "PUT", llcm + "/emulator/exit")
+        assert topology.wait(timeout=120) == 0
+    finally:
+        stop_killing_if_needed(topology)
+    assert owned_objects(run_id) == {"containers": [], "bridges": [], "veths": []}
+
+
+def test_sonata_topology_walk_through(tmp_path):
+    """The README's SONATA walk-through: a .son folder uploaded with the CLI,
+    instantiated with son-emu's curl call, reached from the host, then exit."""
+    topology = subprocess.Popen(
+        [sys.executable, os.path.join(REPO, "topologies", "sonata_gatekeeper.py"), "--serve",
+         "--rest-port", "0", "--gk-port", "0"],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        banner = read_banner(topology, "SONATA gatekeeper on")
+        found = re.search(r"gatekeeper on (http://\S+) \(run (emu-\w+)\)", banner)
+        gk, run_id = found.group(1), found.group(2)
+        vim_emu = os.path.join(os.path.dirname(sys.executable), "vim-emu")
+        subprocess.run([vim_emu, "llcm", "-e", gk, "upload",
+                        os.path.join(REPO, "services", "sonata-empty-chain")], check=True,
+                       capture_output=True, timeout=120)
+        curl = lambda *a: subprocess.run(["curl", "-sf"] + list(a), capture_output=True,  # noqa
+                                         text=True, timeout=120, check=True).stdout
+        instance = json.loads(curl("-X", "POST", gk + "/instantiations", "-d", "{}"))
+        info = json.loads(curl(gk + "/instantiations/" + instance["service_instance_uuid"]))
+        entry = next(i["ip"].split("/")[0] for u in info["units"] for i in u["interfaces"]
+                     if u["name"] == "chain_vnf1" and i["id"] == "input")
+        assert any(host_ping(entry) for _ in range(5))   # through the external SAP ns:input
+        curl("-X", "PUT", gk + "/emulator/exit")
         assert topology.wait(timeout=120) == 0
     finally:
         stop_killing_if_needed(topology)

@@ -12,7 +12,6 @@ import zipfile
 import pytest
 import requests
 import yaml
-from mininet.node import RemoteController
 
 from emuvim.api.sonata import SonataDummyGatekeeperEndpoint
 from emuvim.api.sonata.package import pack_son
@@ -26,25 +25,8 @@ BUILD = os.path.join(REPO, "services", "sonata-docker-build")
 
 
 @pytest.fixture
-def make_gk(make_net):
-    """Two linked PoPs dc1, dc2 and a SONATA gatekeeper on a free port."""
-    endpoints = []
-
-    def factory(**options):
-        net = make_net(controller=RemoteController, enable_learning=False)
-        dc1, dc2 = net.addDatacenter("dc1"), net.addDatacenter("dc2")
-        net.addLink(dc1, dc2)
-        net.start()
-        gk = SonataDummyGatekeeperEndpoint("127.0.0.1", 0, **options)
-        gk.connectDatacenter(dc1)
-        gk.connectDatacenter(dc2)
-        gk.start()
-        endpoints.append(gk)
-        return net, gk
-
-    yield factory
-    for gk in endpoints:
-        gk.stop()
+def make_gk(make_lifecycle_endpoint):
+    return lambda **options: make_lifecycle_endpoint(SonataDummyGatekeeperEndpoint, **options)
 
 
 @pytest.fixture

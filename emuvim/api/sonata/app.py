@@ -7,16 +7,13 @@ uploads are size-limited while they stream, and "latest" means the most
 recently on-boarded service (son-emu took whichever its dict gave first).
 """
 
-import os
-
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
 from emuvim.api.errors import HttpError, error_response, install_error_handlers
-from emuvim.api.tango.app import read_body_json, save_upload
-from emuvim.api.tango.package import sha1_of_file
+from emuvim.api.tango.app import onboard_upload, read_body_json
 
 PACKAGES = ["/packages", "/api/v2/packages"]
 INSTANTIATIONS = ["/instantiations", "/api/v2/instantiations", "/api/v2/requests"]
@@ -40,21 +37,9 @@ def build_app(llcm, on_exit=None):
         return error_response(400, "client disconnected during the upload")
 
     async def upload_package(request: Request):
-        path = None
-        try:
-            path = await save_upload(request, llcm.upload_dir, llcm.options.max_upload_bytes)
-            size, sha1 = os.path.getsize(path), await run_in_threadpool(sha1_of_file, path)
-            service_uuid = await run_in_threadpool(llcm.onboard, path, size, sha1)
-        except HttpError as err:
-            return error_response(err.status, str(err), service_uuid=None, size=0, sha1=None)
-        finally:
-            if path and os.path.exists(path):
-                os.unlink(path)
-        record = llcm.services.get(service_uuid)
-        extra = {"warnings": list(record.service.warnings),
-                 "images_built": list(record.content.images_built)} if record else {}
-        return JSONResponse(dict({"service_uuid": service_uuid, "size": size, "sha1": sha1,
-                                  "error": None}, **extra), status_code=201)
+        return await onboard_upload(llcm, request, lambda record: {
+            "warnings": list(record.service.warnings),
+            "images_built": list(record.content.images_built)})
 
     def list_packages():
         return {"service_uuid_list": list(llcm.services)}

@@ -98,6 +98,27 @@ async def _copy_form_file(request, sink):
         await form.close()
 
 
+async def onboard_upload(llcm, request, details=None):
+    """POST /packages of both dialects: 201 {service_uuid, size, sha1, error}
+    (plus details(record) if given), or the error in the same shape; the
+    uploaded file is removed either way."""
+    path = None
+    try:
+        path = await save_upload(request, llcm.upload_dir, llcm.options.max_upload_bytes)
+        size, sha1 = os.path.getsize(path), await run_in_threadpool(sha1_of_file, path)
+        service_uuid = await run_in_threadpool(llcm.onboard, path, size, sha1)
+    except HttpError as err:
+        return error_response(err.status, str(err), service_uuid=None, size=0, sha1=None)
+    finally:
+        if path and os.path.exists(path):
+            os.unlink(path)
+    body = {"service_uuid": service_uuid, "size": size, "sha1": sha1, "error": None}
+    record = llcm.services.get(service_uuid)
+    if details and record:
+        body.update(details(record))
+    return JSONResponse(body, status_code=201)
+
+
 def build_app(llcm, on_exit=None):
     app = FastAPI(title="emuvim 5GTANGO LLCM", version="1.0",
                   description="vim-emu compatible lightweight lifecycle manager")
@@ -109,18 +130,7 @@ def build_app(llcm, on_exit=None):
         return error_response(400, "client disconnected during the upload")
 
     async def upload_package(request: Request):
-        path = None
-        try:
-            path = await save_upload(request, llcm.upload_dir, llcm.options.max_upload_bytes)
-            size, sha1 = os.path.getsize(path), await run_in_threadpool(sha1_of_file, path)
-            service_uuid = await run_in_threadpool(llcm.onboard, path, size, sha1)
-        except HttpError as err:
-            return error_response(err.status, str(err), service_uuid=None, size=0, sha1=None)
-        finally:
-            if path and os.path.exists(path):
-                os.unlink(path)
-        return JSONResponse({"service_uuid": service_uuid, "size": size, "sha1": sha1,
-                             "error": None}, status_code=201)
+        return await onboard_upload(llcm, request)
 
     def list_packages():
         return JSONResponse([s.package_summary() for s in list(llcm.services.values())],

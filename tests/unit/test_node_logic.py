@@ -56,3 +56,13 @@ def test_create_args_network_none_drops_ports():
     args = docker_create_args({"network_mode": "none", "ports": [80]}, {}, "sleep 1")
     assert "ports" not in args and "publish_all_ports" not in args
     assert args["command"] == "sleep 1"
+
+
+def test_the_controllers_two_ports_are_never_the_same(monkeypatch):
+    """Both ports are bound later by the controller: a second pick equal to the
+    first made its REST API fail to bind (seen once in a full test run)."""
+    from emuvim.dcemulator.controller import oskenproc
+    monkeypatch.setattr(oskenproc, "LOW_PORT", 20000)
+    monkeypatch.setattr(oskenproc, "ephemeral_range", lambda: (20002, 60999))
+    picks = {oskenproc.free_tcp_port(exclude=(20000,)) for _ in range(20)}
+    assert 20000 not in picks

@@ -37,8 +37,8 @@ def ephemeral_range():
         return 32768, 60999
 
 
-def free_tcp_port(host="127.0.0.1", attempts=50):
-    """A free port below the kernel's ephemeral range.
+def free_tcp_port(host="127.0.0.1", attempts=50, exclude=()):
+    """A free port below the kernel's ephemeral range, not one of `exclude`.
 
     The controller binds it a moment later, in its own process.  Ports from
     the ephemeral range could be taken in between, by an outgoing connection
@@ -49,6 +49,8 @@ def free_tcp_port(host="127.0.0.1", attempts=50):
     candidates = random.Random().sample(range(LOW_PORT, low), min(attempts, low - LOW_PORT)) \
         if low > LOW_PORT else []
     for port in candidates:
+        if port in exclude:
+            continue
         with socket.socket() as sock:
             try:
                 sock.bind((host, port))
@@ -97,7 +99,9 @@ class OsKenController(ControllerBackend):
     def start(self, run_record):
         self._record = run_record
         self.port = self.port or free_tcp_port(self.host)
-        self.rest_port = self.rest_port or free_tcp_port(self.host)
+        # Both ports are only bound later, by the controller: the second pick
+        # must not be the first (the REST API then failed to bind, 1 in ~31000).
+        self.rest_port = self.rest_port or free_tcp_port(self.host, exclude=(self.port,))
         self.log_path = run_record.log_path("controller.log")
         self._spawn()
 

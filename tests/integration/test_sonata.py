@@ -176,7 +176,8 @@ def test_docker_files_are_built_cached_and_their_start_and_stop_commands_run(
     ips = addresses(info)
     results = os.path.join(net.record.path, "results", body["service_uuid"])
     # SON_EMU_CMD ran once the links were up: it saw its addresses.
-    seen = wait_for_file(os.path.join(results, "probe", "interfaces-at-start.txt"))
+    wait_for_file(os.path.join(results, "probe", "started"))   # written after the list
+    seen = open(os.path.join(results, "probe", "interfaces-at-start.txt")).read()
     assert ips[("probe", "input")] in seen and ips[("probe", "output")] in seen
     wait_for_file(os.path.join(results, "sink", "started"))
     probe, sink = net.getNodeByName("probe"), net.getNodeByName("sink")

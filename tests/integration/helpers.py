@@ -4,6 +4,8 @@ import json
 import re
 import subprocess
 
+import requests
+
 from emuvim.dcemulator.ownership import LABEL_RUN, OVS_RUN_KEY
 
 
@@ -75,3 +77,29 @@ def cgroup_value(node, v1_path, v2_file):
     """Read a cgroup limit from inside the container (cgroup v1 or v2)."""
     return node.cmd("cat /sys/fs/cgroup/%s 2>/dev/null || cat /sys/fs/cgroup/%s"
                     % (v1_path, v2_file)).strip()
+
+
+# -- LLCM and SONATA gatekeeper clients ---------------------------------------------------
+
+
+def instantiate(url, route="/instantiations", **body):
+    """POST an instantiation; asserts 201 and returns the instance uuid."""
+    response = requests.post(url + route, json=body, timeout=120)
+    assert response.status_code == 201, response.text
+    return response.json()["service_instance_uuid"]
+
+
+def details(url, instance_uuid):
+    return requests.get("%s/instantiations/%s" % (url, instance_uuid)).json()
+
+
+def addresses(info):
+    """{(container, interface): address} of an instance's details."""
+    return {(u["name"], i["id"]): i["ip"].split("/")[0]
+            for u in info["units"] for i in u["interfaces"] if i["ip"]}
+
+
+def bridge_flows_with_cookie(bridge, cookie):
+    out = run(["ovs-ofctl", "-O", "OpenFlow13", "dump-flows", bridge, "cookie=%d/-1" % cookie])
+    return [line for line in out.splitlines() if "cookie=" in line]
+

@@ -19,7 +19,8 @@ from emuvim.api.tango.package import pack_project
 from emuvim.dcemulator.images import image_exists
 
 from tango_examples import example_descriptors, make_multi_vdu, upload_package, write_package
-from helpers import cgroup_value, host_ping, ping_fails, reachable, run, tcp_mbit_s
+from helpers import (addresses, bridge_flows_with_cookie, cgroup_value, details, host_ping,
+                     instantiate, ping_fails, reachable, run, tcp_mbit_s)
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 VNF_IMAGE = "emuvim/iperf-vnf:latest"
@@ -42,29 +43,8 @@ def make_llcm(make_lifecycle_endpoint):
     return lambda **options: make_lifecycle_endpoint(TangoLLCMEndpoint, **options)
 
 
-def instantiate(url, **body):
-    response = requests.post(url + "/instantiations", json=body, timeout=120)
-    assert response.status_code == 201, response.text
-    return response.json()["service_instance_uuid"]
-
-
-def details(url, instance_uuid):
-    return requests.get("%s/instantiations/%s" % (url, instance_uuid)).json()
-
-
-def addresses(info):
-    return {(u["name"], i["id"]): i["ip"].split("/")[0]
-            for u in info["units"] for i in u["interfaces"] if i["ip"]}
-
-
 def host_reaches(ip, attempts=5):
     return any(host_ping(ip) for _ in range(attempts))
-
-
-def flows_with_cookie(bridge, cookie):
-    out = run(["ovs-ofctl", "-O", "OpenFlow13", "dump-flows", bridge,
-               "cookie=%d/-1" % cookie])
-    return [line for line in out.splitlines() if "cookie=" in line]
 
 
 def test_upload_instantiate_traffic_isolation_and_teardown(make_llcm, packages):
@@ -108,7 +88,7 @@ def test_upload_instantiate_traffic_isolation_and_teardown(make_llcm, packages):
     status = requests.get("http://%s:8080/" % ips[("vnf1.vdu01.0", "mgmt")], timeout=5)
     assert "VNF_NAME=vnf1.vdu01.0" in status.text
     cookie = info["cookie"]
-    assert flows_with_cookie("dc1.s1", cookie) and flows_with_cookie("dc2.s1", cookie)
+    assert bridge_flows_with_cookie("dc1.s1", cookie) and bridge_flows_with_cookie("dc2.s1", cookie)
 
     # A second instance of the same service: own containers, subnets, VLANs, cookie.
     second = instantiate(url)  # "latest" service
@@ -131,7 +111,7 @@ def test_upload_instantiate_traffic_isolation_and_teardown(make_llcm, packages):
     response = requests.delete(url + "/instantiations", json={"service_instance_uuid": first})
     assert response.status_code == 200
     assert net.getNodeByName("vnf0.vdu01.0") is None
-    assert not flows_with_cookie("dc1.s1", cookie) and not flows_with_cookie("dc2.s1", cookie)
+    assert not bridge_flows_with_cookie("dc1.s1", cookie) and not bridge_flows_with_cookie("dc2.s1", cookie)
     assert not any(s["name"] in run(["ovs-vsctl", "list-br"]).split() for s in info["saps"])
     assert reachable(a0, ips2[("vnf1.vdu01.1", "input")])
     assert tcp_mbit_s(a0, a1, ips2[("vnf1.vdu01.1", "input")]) > 10
@@ -144,7 +124,7 @@ def test_upload_instantiate_traffic_isolation_and_teardown(make_llcm, packages):
     assert net.vlans.in_use() == vlans_before
     assert llcm.llcm.eline_pool.in_use() == [] and llcm.llcm.elan_pool.in_use() == []
     for bridge in ("dc1.s1", "dc2.s1"):
-        assert not flows_with_cookie(bridge, info2["cookie"])
+        assert not bridge_flows_with_cookie(bridge, info2["cookie"])
     # With no instance left the service can leave the catalogue too.
     service = url + "/services/" + body["service_uuid"]
     assert requests.delete(service).status_code == 200

@@ -17,7 +17,8 @@ from emuvim.api.sonata import SonataDummyGatekeeperEndpoint
 from emuvim.api.sonata.package import pack_son
 from emuvim.api.tango.package import pack_project
 
-from helpers import host_ping, reachable, run
+from helpers import (addresses, bridge_flows_with_cookie, details, host_ping, instantiate,
+                     reachable, run)
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CHAIN = os.path.join(REPO, "services", "sonata-empty-chain")
@@ -61,28 +62,8 @@ def onboard(url, path):
     return response.json()
 
 
-def instantiate(url, route="/instantiations", **body):
-    response = requests.post(url + route, json=body, timeout=120)
-    assert response.status_code == 201, response.text
-    return response.json()["service_instance_uuid"]
-
-
-def details(url, instance_uuid):
-    return requests.get("%s/instantiations/%s" % (url, instance_uuid)).json()
-
-
-def addresses(info):
-    return {(u["name"], i["id"]): i["ip"].split("/")[0]
-            for u in info["units"] for i in u["interfaces"]}
-
-
 def intf_names(node):
     return {i for i in node.cmd("ls /sys/class/net").split() if i != "lo"}
-
-
-def flows_with_cookie(bridge, cookie):
-    out = run(["ovs-ofctl", "-O", "OpenFlow13", "dump-flows", bridge, "cookie=%d/-1" % cookie])
-    return [line for line in out.splitlines() if "cookie=" in line]
 
 
 def wait_for_file(path, timeout=20):
@@ -137,7 +118,7 @@ def test_chain_service_deploys_as_the_sonata_gatekeeper_did(make_gk, son):
     assert requests.delete(url + "/instantiations", json={}).status_code == 200
     assert net.getNodeByName("chain_vnf1") is None and net.getNodeByName("sap_mgmt") is None
     for bridge in ("dc1.s1", "dc2.s1"):
-        assert not flows_with_cookie(bridge, info["cookie"])
+        assert not bridge_flows_with_cookie(bridge, info["cookie"])
     assert reachable(copy, second_ips[("chain_vnf2.1", "input")])
 
     response = requests.delete(url + "/instantiations", json={

@@ -30,8 +30,8 @@ RESULTS_MOUNT = "/mnt/share/"
 class SonataRules(DeploymentRules):
     def __init__(self, deploy_sap=False, docker_management=False, results_dir=None,
                  sap_pool=SAP_POOL, eline_pool=ELINE_POOL, elan_pool=ELAN_POOL):
-        super().__init__(eline_pool, elan_pool, deploy_sap, docker_management)
-        self.eline_pool = SubnetPool(eline_pool, 30)
+        super().__init__(eline_pool, elan_pool, deploy_sap, docker_management,
+                         eline_prefixlen=30)
         self.sap_pool = SubnetPool(sap_pool, 30)
         self.results_dir = results_dir
 

@@ -61,7 +61,6 @@ class UnitPlan:
     dc: object                       # Datacenter
     interfaces: list                 # [{"id", "ip"}]
     port_bindings: dict
-    single: bool = True              # the only unit of its VNF
 
 
 @dataclass
@@ -133,8 +132,8 @@ class DeploymentRules:
     """
 
     def __init__(self, eline_pool=ELINE_POOL, elan_pool=ELAN_POOL, sap_containers=False,
-                 docker_management=False):
-        self.eline_pool = SubnetPool(eline_pool)
+                 docker_management=False, eline_prefixlen=24):
+        self.eline_pool = SubnetPool(eline_pool, eline_prefixlen)
         self.elan_pool = SubnetPool(elan_pool)
         self.sap_containers = sap_containers
         self.docker_management = docker_management
@@ -206,8 +205,7 @@ def _plan_units(plan, service, ssiid, placement, dcs, rules):
                                                                  ssiid, PORT_OFFSET))
                 bindings[ctr_port] = host_port
             interfaces = [dict(cp) for cp in unit.cps]
-            plan.units.append(UnitPlan(name, vnf.vnf_id, unit, dc, interfaces, bindings,
-                                       len(vnf.units) == 1))
+            plan.units.append(UnitPlan(name, vnf.vnf_id, unit, dc, interfaces, bindings))
 
 
 def _links_to_deploy(service):

@@ -14,6 +14,8 @@ the API layer.
 
 import logging
 
+from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from emuvim.dcemulator.chaining import (ChainError, ChainExists, FlowConflict,
@@ -29,11 +31,17 @@ CORS = {"Access-Control-Allow-Origin": "*"}
 
 
 class HttpError(Exception):
-    """A request an API refuses; `status` is the HTTP status to answer with."""
+    """A request an API refuses; `status` is the HTTP status to answer with.
 
-    def __init__(self, status, message):
+    `code` (a short machine-readable reason) and `details` (a dict) are added
+    to the answer where the API has them (the Docker-VIM API always has a code).
+    """
+
+    def __init__(self, status, message, code=None, details=None):
         super().__init__(message)
         self.status = status
+        self.code = code
+        self.details = details
 
 
 # First match wins: subclasses before their bases.
@@ -84,18 +92,49 @@ def emuvim_error_body(_status, message):
     return {"error": message}
 
 
+# Paths whose errors always carry a "code" (the Docker-VIM API's contract).
+CODED_PATH_PREFIX = "/v1"
+CODE_BY_STATUS = {400: "invalid_field", 401: "unauthorized", 403: "forbidden",
+                  404: "not_found", 409: "conflict", 413: "payload_too_large",
+                  415: "json_required", 422: "unprocessable", 500: "internal_error",
+                  502: "docker_error", 503: "unavailable", 504: "docker_timeout"}
+
+
+def coded(request):
+    path = request.url.path
+    return path == CODED_PATH_PREFIX or path.startswith(CODED_PATH_PREFIX + "/")
+
+
 def install_error_handlers(app, body=emuvim_error_body):
     """Answer HttpErrors and the core's refusals with their status and a JSON
     reason; `body(status, message)` shapes it (OpenStack services have their own)."""
 
-    async def client_error(_request, err):
+    async def client_error(request, err):
         status = status_of(err)
         if status is None:
             log.error("unexpected error answering a request: %r", err)
             status, message = 500, "internal error: %s" % err
         else:
             message = str(err)
-        return JSONResponse(body(status, message), status_code=status, headers=dict(CORS))
+        payload = body(status, message)
+        if isinstance(payload, dict) and "error" in payload:
+            code = getattr(err, "code", None) or (
+                CODE_BY_STATUS.get(status) if coded(request) else None)
+            if code:
+                payload["code"] = code
+            if getattr(err, "details", None):
+                payload["details"] = err.details
+        return JSONResponse(payload, status_code=status, headers=dict(CORS))
+
+    async def invalid_request(request, err):
+        if not coded(request):
+            return await request_validation_exception_handler(request, err)
+        problems = "; ".join("%s: %s" % (".".join(str(p) for p in e.get("loc", ())),
+                                         e.get("msg")) for e in err.errors())
+        return JSONResponse(body(400, "invalid request: %s" % problems) | {
+            "code": "invalid_field"}, status_code=400)
+
+    app.add_exception_handler(RequestValidationError, invalid_request)
 
     for kind in (HttpError,) + CLIENT_ERRORS:
         app.add_exception_handler(kind, client_error)

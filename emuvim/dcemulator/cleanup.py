@@ -24,6 +24,7 @@ class RunLeftovers:
     containers: list = field(default_factory=list)
     bridges: list = field(default_factory=list)
     veths: list = field(default_factory=list)
+    networks: list = field(default_factory=list)
     processes: list = field(default_factory=list)
     run_dir: str = None
 
@@ -32,11 +33,18 @@ class RunLeftovers:
         return owner_is_alive(self.owner)
 
     def count(self):
-        return len(self.containers) + len(self.bridges) + len(self.veths) + len(self.processes)
+        return (len(self.containers) + len(self.bridges) + len(self.veths)
+                + len(self.networks) + len(self.processes))
 
 
 def _owned_containers():
     for name, run_id, owner in DockerEngine(connect=False).labelled_containers(
+            LABEL_RUN, LABEL_RUN, LABEL_OWNER):
+        yield run_id, owner, name
+
+
+def _owned_networks():
+    for name, run_id, owner in DockerEngine(connect=False).labelled_networks(
             LABEL_RUN, LABEL_RUN, LABEL_OWNER):
         yield run_id, owner, name
 
@@ -68,6 +76,8 @@ def find_leftovers():
 
     for run_id, owner, name in _owned_containers():
         entry(run_id, owner).containers.append(name)
+    for run_id, owner, name in _owned_networks():
+        entry(run_id, owner).networks.append(name)
     for run_id, owner, name in _owned_bridges():
         entry(run_id, owner).bridges.append(name)
     for run_id, owner, name in _owned_veths():
@@ -92,6 +102,8 @@ def remove_leftovers(item):
         DockerEngine(connect=False).remove_containers(item.containers)
     except system.CommandError as err:
         errors.append(str(err))
+    for name in item.networks:
+        system.run(["docker", "network", "rm", name], check=False)
     try:
         switch.delete_bridges(item.bridges)
     except system.CommandError as err:

@@ -1,6 +1,8 @@
 """DockerEngine: the one interface between the emulator and Docker.
 
-Nothing else in the emulator talks to Docker.  Most calls go through the
+Nothing else in the emulator core talks to Docker (the Docker-VIM API,
+emuvim.api.dockervim, is a Docker API itself: it works on this engine's SDK
+client, scoped to the objects of one run).  Most calls go through the
 Docker SDK; a few use the docker command line where a process is what is
 needed: an interactive shell on a pty, a command waited for with a time
 limit, a tar stream into ``docker import``, a build.
@@ -63,8 +65,27 @@ class DockerEngine:
             raise
         return container.attrs
 
+    def create(self, name, image, **create_args):
+        """Create a container without starting it; return its inspect data."""
+        container = self.client.containers.create(image, name=name, detach=True,
+                                                  **create_args)
+        return container.attrs
+
+    def start(self, name):
+        """Start a created or stopped container; return its inspect data."""
+        self.client.api.start(name)
+        return self.inspect(name)
+
+    def stop(self, name, timeout=10):
+        self.client.api.stop(name, timeout=timeout)
+
     def inspect(self, name):
         return self.client.api.inspect_container(name)
+
+    def labelled_container_ids(self, **labels):
+        """Ids of the containers (any state) carrying every label key=value."""
+        filters = {"label": ["%s=%s" % item for item in labels.items()]}
+        return [c["Id"] for c in self.client.api.containers(all=True, filters=filters)]
 
     def logs_tail(self, name, lines=10):
         try:
@@ -101,6 +122,26 @@ class DockerEngine:
         """Remove several containers in one call (cleanup of a dead run)."""
         if names:
             system.run([DOCKER, "rm", "-f", "-v"] + list(names), timeout=timeout)
+
+    def labelled_networks(self, label, *value_labels):
+        """(name, value of each of value_labels) of every network carrying `label`."""
+        fields = ["{{.Name}}"] + ['{{.Label "%s"}}' % key for key in value_labels]
+        out = system.run([DOCKER, "network", "ls", "--filter", "label=" + label, "--format",
+                          "\t".join(fields)], check=False)
+        rows = [tuple(line.split("\t")) for line in out.splitlines()]
+        return [row for row in rows if len(row) == len(fields)]
+
+    def labelled_network_names(self, **labels):
+        filters = {"label": ["%s=%s" % item for item in labels.items()]}
+        return [n["Name"] for n in self.client.api.networks(filters=filters)]
+
+    def remove_networks(self, names):
+        """Remove networks (a network already gone is not an error)."""
+        for name in names:
+            try:
+                self.client.api.remove_network(name)
+            except docker.errors.NotFound:
+                pass
 
     # -- processes inside a container ---------------------------------------------
 
@@ -161,7 +202,8 @@ class DockerEngine:
         if out.returncode != 0 or tar.returncode != 0:
             raise system.CommandError(argv, out.returncode, out.stderr)
 
-    def build_image(self, path, name, labels, timeout=1800, progress=None):
+    def build_image(self, path, name, labels, timeout=1800, progress=None,
+                    dockerfile=None, build_args=None, no_cache=False):
         """`docker build` of a directory (offline: FROM must name a local image).
 
         `progress`, if given, is called with each line of the build's output
@@ -170,6 +212,12 @@ class DockerEngine:
         argv = [DOCKER, "build"]
         for key, value in labels.items():
             argv += ["--label", "%s=%s" % (key, value)]
+        for key, value in (build_args or {}).items():
+            argv += ["--build-arg", "%s=%s" % (key, value)]
+        if dockerfile:
+            argv += ["--file", dockerfile]
+        if no_cache:
+            argv.append("--no-cache")
         argv += ["-t", name, path]
         if progress is None:
             system.run(argv, timeout=timeout)

@@ -27,6 +27,7 @@ from mininet.node import Host
 
 from emuvim.dcemulator import system
 from emuvim.dcemulator.docker_engine import DEFAULT_IMAGE, DockerEngine  # noqa: F401
+from emuvim.dcemulator.ownership import LABEL_RUN
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +47,7 @@ PASSTHROUGH_DOCKER_ARGS = (
     "memswap_limit", "environment", "volumes", "tmpfs", "network_mode",
     "publish_all_ports", "dns", "ipc_mode", "devices", "storage_opt", "sysctls",
     "shm_size", "working_dir", "user", "entrypoint", "privileged",
-    "security_opt", "ulimits", "extra_hosts",
+    "security_opt", "ulimits", "extra_hosts", "cap_drop", "mac_address",
 )
 
 
@@ -105,7 +106,7 @@ def docker_create_args(params, labels, command):
     args["labels"] = dict(labels)
     # A tty and open stdin keep images whose command is a shell alive, as
     # Containernet did.
-    args["tty"] = True
+    args["tty"] = params.get("tty", True)
     args["stdin_open"] = True
     if command:
         args["command"] = command
@@ -163,18 +164,16 @@ class DockerHost(Host):
     # -- container lifecycle ----------------------------------------------------
 
     def startShell(self, mnopts=None):
-        """Mininet calls this from Node.__init__: we start the container here."""
+        """Mininet calls this from Node.__init__: we start the container here.
+
+        With the parameter adopt=True, a container this run created earlier
+        (created or stopped, e.g. through the Docker-VIM API) is started
+        instead of a new one; a failed start then leaves it stopped, not gone.
+        """
         if not self.engine.image_exists(self.dimage):
             raise ImageNotFound(self.dimage)
-        if self.engine.container_exists(self.container_name):
-            raise system.AlreadyExists(
-                "a container named %r already exists (another emulator run, or "
-                "leftovers of a crashed one: `vim-emu clean` removes those)"
-                % self.container_name)
-        args = docker_create_args(self.docker_params, self.labels, self.dcmd)
         try:
-            attrs = self.engine.run(self.container_name, self.dimage,
-                                    hostname=self.name, **args)
+            attrs = self._adopt() if self.adopted else self._create_and_start()
         except docker.errors.APIError as err:
             raise ContainerStartError("cannot start container %s: %s" % (
                 self.container_name, err.explanation or err)) from err
@@ -182,7 +181,7 @@ class DockerHost(Host):
         state = attrs["State"]
         if not state.get("Running") or not state.get("Pid"):
             logs = self.engine.logs_tail(self.container_name)
-            self.engine.remove(self.container_name)
+            self._discard_container()
             raise ContainerStartError(
                 "container %s exited right after start (exit code %s)%s" % (
                     self.container_name, state.get("ExitCode"),
@@ -191,10 +190,47 @@ class DockerHost(Host):
         self.pid = state["Pid"]
         self.docker_intfs = docker_made_intfs(attrs)
 
+    @property
+    def adopted(self):
+        return bool(self.docker_params.get("adopt"))
+
+    def _create_and_start(self):
+        if self.engine.container_exists(self.container_name):
+            raise system.AlreadyExists(
+                "a container named %r already exists (another emulator run, or "
+                "leftovers of a crashed one: `vim-emu clean` removes those)"
+                % self.container_name)
+        args = docker_create_args(self.docker_params, self.labels, self.dcmd)
+        return self.engine.run(self.container_name, self.dimage, hostname=self.name, **args)
+
+    def _adopt(self):
+        """Start the existing container of this name, if this run owns it."""
+        run_label = self.labels.get(LABEL_RUN)
+        try:
+            attrs = self.engine.inspect(self.container_name)
+        except docker.errors.NotFound as err:
+            raise LookupError("no container %s to start" % self.container_name) from err
+        if (attrs["Config"].get("Labels") or {}).get(LABEL_RUN) != run_label:
+            raise system.AlreadyExists("container %s belongs to another run"
+                                       % self.container_name)
+        return self.engine.start(self.container_name)
+
+    def _discard_container(self):
+        if self.adopted:
+            self.engine.stop(self.container_name, timeout=1)
+        else:
+            self.engine.remove(self.container_name)
+
     def terminate(self):
         """Stop the exec shell (if any) and remove the container."""
         Host.terminate(self)
         self.engine.remove(self.container_name)
+
+    def stop_container(self, timeout=10):
+        """Stop the exec shell and the container, keeping the container (and
+        its file system) for a later start."""
+        Host.terminate(self)
+        self.engine.stop(self.container_name, timeout=timeout)
 
     def deleteIntfs(self, checkName=True):
         """Interfaces vanish with the container's network namespace."""

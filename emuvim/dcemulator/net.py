@@ -26,7 +26,7 @@ from emuvim.dcemulator.links import (EmuIntf, EmuLink, NetemUnavailable, PatchLi
                                      needs_netem, needs_shaping, probe_qdisc,
                                      shaping_attributes)
 from emuvim.dcemulator.node import Datacenter, EmulatorCompute, EmulatorExtSAP
-from emuvim.dcemulator.ownership import RunIdentity, RunRecord
+from emuvim.dcemulator.ownership import LABEL_RUN, RunIdentity, RunRecord
 from emuvim.dcemulator.resourcemodel import CPU_PERIOD, ResourceModelRegistrar
 from emuvim.dcemulator.monitoring import Monitoring
 from emuvim.dcemulator.sdn import Chaining, Topology
@@ -261,7 +261,9 @@ class DCNetwork(Mininet):
             self.DCNetwork_graph.add_node(label, type=node_type)
         return node
 
-    def removeDocker(self, label, **params):
+    def removeDocker(self, label, keep_container=False, stop_timeout=10, **params):
+        """Take a container node out of the network (links, chains, flows) and
+        remove its container, or only stop it with keep_container=True."""
         with self._lock:
             node = self.nameToNode.get(label)
             if node is None:
@@ -276,7 +278,10 @@ class DCNetwork(Mininet):
                 self.DCNetwork_graph.remove_node(label)
             self.hosts.remove(node)
             del self.nameToNode[label]
-        node.terminate()
+        if keep_container:
+            node.stop_container(stop_timeout)
+        else:
+            node.terminate()
 
     def _check_not_stopped(self):
         if self.stopped:
@@ -499,6 +504,7 @@ class DCNetwork(Mininet):
         for host in self.hosts:
             if not isinstance(host, DockerHost):
                 errors.extend(_capture_errors(host.terminate))
+        errors.extend(_capture_errors(self._remove_detached_docker_objects))
         errors.extend(_capture_errors(self._delete_bridges))
         errors.extend(_capture_errors(self.controller_backend.stop))
         if self._own_engine:
@@ -509,6 +515,13 @@ class DCNetwork(Mininet):
             dc.containers.clear()
         for err in errors:
             log.warning("while stopping %s: %s", self.identity.run_id, err)
+
+    def _remove_detached_docker_objects(self):
+        """Containers of this run that are no nodes (created or stopped through
+        the Docker-VIM API), then the Docker networks of this run."""
+        label = {LABEL_RUN: self.identity.run_id}
+        self.docker_engine.remove_containers(self.docker_engine.labelled_container_ids(**label))
+        self.docker_engine.remove_networks(self.docker_engine.labelled_network_names(**label))
 
     def _delete_root_veths(self):
         """Delete every link's root-namespace end in one go (its peer goes too).

@@ -176,6 +176,8 @@ class Datacenter:
 
         Returns the EmulatorCompute, or None if the resource model refuses it.
         Raises ValueError/LookupError for bad input; nothing is left behind.
+        adopt=True starts this run's existing (created or stopped) container
+        of that name instead of a new one; a failure leaves it stopped.
         """
         if not NAME_PATTERN.match(name or ""):
             raise ValueError("invalid compute name %r" % (name,))
@@ -199,10 +201,10 @@ class Datacenter:
                     self._resource_model.write_allocation_log(d, self.resource_log_path)
         except NotEnoughResourcesAvailable as err:
             log.warning("resource model of %s refused %s: %s", self.label, name, err)
-            self.net.removeDocker(name)
+            self.net.removeDocker(name, keep_container=d.adopted)
             return None
         except BaseException:
-            self.net.removeDocker(name)
+            self.net.removeDocker(name, keep_container=d.adopted)
             raise
         self.containers[name] = d
         return d
@@ -217,7 +219,9 @@ class Datacenter:
             futures = [pool.submit(self.startCompute, **spec) for spec in specs]
             return [f.result() for f in futures]
 
-    def stopCompute(self, name):
+    def stopCompute(self, name, keep_container=False, stop_timeout=10):
+        """Take a compute node out of the PoP and remove its container (only
+        stop it with keep_container=True: the Docker-VIM's stop)."""
         if name not in self.containers:
             raise LookupError("Container with name %s not found." % name)
         d = self.containers[name]
@@ -225,7 +229,7 @@ class Datacenter:
             with self._resource_lock:
                 self._resource_model.free(d)
                 self._resource_model.write_free_log(d, self.resource_log_path)
-        self.net.removeDocker(name)
+        self.net.removeDocker(name, keep_container=keep_container, stop_timeout=stop_timeout)
         del self.containers[name]
         return True
 

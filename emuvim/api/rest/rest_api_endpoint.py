@@ -4,14 +4,22 @@ Each endpoint object owns its registry of PoPs and its server, so several
 endpoints can run in one process.
 """
 
+import tempfile
+
+from emuvim.api.dockervim.guard import api_token
 from emuvim.api.rest.app import build_app
 from emuvim.api.server import ThreadedServer
 
 
 class RestApiEndpoint:
-    def __init__(self, listenip="127.0.0.1", port=5001, DCnetwork=None):
+    def __init__(self, listenip="127.0.0.1", port=5001, DCnetwork=None, build_roots=None):
+        """build_roots: {name: folder} the Docker-VIM may build images from
+        (default: the repository's images/ as "images")."""
         self.ip = listenip
         self.port = port
+        self.build_roots = build_roots
+        self.api_token = None
+        self.docker_vim = None
         self.dcs = {}
         self.net = None
         self._registry = None
@@ -36,6 +44,9 @@ class RestApiEndpoint:
         return self._registry
 
     def start(self):
+        run_dir = self.net.record.path if self.net is not None else tempfile.gettempdir()
+        # Bound beyond loopback, /v1 needs a bearer token (guard.api_token).
+        self.api_token = api_token(self.ip, run_dir)
         self._server = ThreadedServer(build_app(self), self.ip, self.port)
         self.port = self._server.start()
 

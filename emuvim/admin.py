@@ -36,9 +36,9 @@ def clean(run_ids=None, dry_run=False, include_alive=False):
     selected = [item for run_id, item in sorted(leftovers.items())
                 if (not run_ids or run_id in run_ids) and (include_alive or not item.alive)]
     for item in selected:
-        print("%s run %s: %d containers, %d bridges, %d veths, %d processes" % (
+        print("%s run %s: %d containers, %d bridges, %d veths, %d networks, %d processes" % (
             "would clean" if dry_run else "cleaning", item.run_id, len(item.containers),
-            len(item.bridges), len(item.veths), len(item.processes)))
+            len(item.bridges), len(item.veths), len(item.networks), len(item.processes)))
         if not dry_run:
             for error in cleanup.remove_leftovers(item):
                 print("  error: %s" % error, file=sys.stderr)

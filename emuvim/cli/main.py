@@ -1,7 +1,7 @@
 """The `vim-emu` command line.
 
-The REST groups (compute, datacenter, network, monitor) and the llcm group
-talk to a running emulator's APIs over HTTP only.  The local groups
+The REST groups (compute, datacenter, network, monitor), the docker group
+(the Docker-VIM API) and the llcm group talk to a running emulator's APIs over HTTP only.  The local groups
 `images`, `package` and `clean` work on this machine (image builds, packing
 .tgo files, leftovers of crashed runs) and need no emulator.
 """
@@ -10,7 +10,7 @@ import argparse
 import sys
 
 from emuvim import __version__
-from emuvim.cli import llcm, rest
+from emuvim.cli import docker, llcm, rest
 
 
 def build_parser():
@@ -20,6 +20,7 @@ def build_parser():
     groups = parser.add_subparsers(dest="group")
     rest.add_parsers(groups)
     llcm.add_parsers(groups)
+    docker.add_parsers(groups)
 
     images = groups.add_parser("images", help="build or list the local VNF images")
     images_cmd = images.add_subparsers(dest="command", required=True)
@@ -60,6 +61,8 @@ def main(argv=None):
         return rest.run(args)
     if args.group == "llcm":
         return llcm.run(args)
+    if args.group == "docker":
+        return docker.run(args)
     from emuvim import admin
     if args.group == "images":
         if args.command == "build":

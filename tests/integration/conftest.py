@@ -12,7 +12,7 @@ from emuvim.dcemulator import cleanup
 from emuvim.dcemulator.images import BASE_IMAGE, BUSYBOX_IMAGE, image_exists
 from emuvim.dcemulator.net import DCNetwork
 
-from helpers import owned_objects
+from helpers import owned_objects, NOTHING_OWNED
 
 BYSTANDER_CONTAINER = "emuvim-test-bystander"
 BYSTANDER_BRIDGE = "bystander-br"
@@ -81,7 +81,7 @@ def make_net():
         net.stop()
     for net in nets:
         left = owned_objects(net.identity.run_id)
-        assert left == {"containers": [], "bridges": [], "veths": []}, left
+        assert left == NOTHING_OWNED, left
         assert not os.path.exists(net.record.path)
 
 

@@ -15,6 +15,9 @@ net.addLink("s9", dc1)
 net.start()
 dc1.startCompute("crashvnf1")
 dc2.startCompute("crashvnf2")
+# A Docker network of the run (as the Docker-VIM API makes them).
+labels = net.identity.docker_labels()
+net.docker_engine.client.api.create_network("crashnet-" + net.identity.run_id, labels=labels)
 print(net.identity.run_id, net.controller_backend.process.pid, flush=True)
 print("READY", flush=True)
 sys.stdin.read()  # until killed

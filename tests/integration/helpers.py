@@ -64,9 +64,17 @@ def veths_of(run_id):
     return [l["ifname"] for l in links if run_id in (l.get("ifalias") or "")]
 
 
+def networks_of(run_id):
+    return run(["docker", "network", "ls", "-q", "--filter",
+                "label=%s=%s" % (LABEL_RUN, run_id)]).split()
+
+
+NOTHING_OWNED = {"containers": [], "bridges": [], "veths": [], "networks": []}
+
+
 def owned_objects(run_id):
     return {"containers": containers_of(run_id), "bridges": bridges_of(run_id),
-            "veths": veths_of(run_id)}
+            "veths": veths_of(run_id), "networks": networks_of(run_id)}
 
 
 def switch_ports(bridge):

@@ -7,7 +7,7 @@ import sys
 
 from emuvim.dcemulator.ownership import process_start_time
 
-from helpers import containers_of, owned_objects
+from helpers import containers_of, owned_objects, NOTHING_OWNED
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 VIM_EMU = os.path.join(os.path.dirname(sys.executable), "vim-emu")
@@ -29,7 +29,7 @@ def test_stop_removes_everything_and_is_idempotent(make_net):
                                         "dc2.s1-eth1", "dc2.s1-eth2"]
     net.stop()
     net.stop()
-    assert owned_objects(run_id) == {"containers": [], "bridges": [], "veths": []}
+    assert owned_objects(run_id) == NOTHING_OWNED
 
 
 def test_clean_after_sigkill_removes_only_the_dead_run(make_net):
@@ -49,17 +49,19 @@ def test_clean_after_sigkill_removes_only_the_dead_run(make_net):
     controller_pid = int(controller_pid)
     left = owned_objects(run_id)
     assert len(left["containers"]) == 2 and len(left["bridges"]) == 3 and left["veths"]
+    assert len(left["networks"]) == 1
     assert process_start_time(controller_pid) is not None, "controller outlived its owner"
 
     dry = subprocess.run([VIM_EMU, "clean", "--dry-run"], capture_output=True, text=True)
     assert "would clean run %s: 2 containers, 3 bridges" % run_id in dry.stdout
+    assert "1 networks" in dry.stdout
     assert owned_objects(run_id) == left
 
     out = subprocess.run([VIM_EMU, "clean"], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert "cleaning run %s" % run_id in out.stdout
     assert live.identity.run_id in out.stdout  # reported as left alone
-    assert owned_objects(run_id) == {"containers": [], "bridges": [], "veths": []}
+    assert owned_objects(run_id) == NOTHING_OWNED
     assert process_start_time(controller_pid) is None
     assert len(containers_of(live.identity.run_id)) == 1, "a live run was touched"
 

@@ -15,7 +15,7 @@ import requests
 
 from emuvim.api.tango.package import pack_project
 from emuvim.dcemulator import cleanup
-from helpers import host_ping, owned_objects
+from helpers import host_ping, owned_objects, NOTHING_OWNED
 from helpers import run as run_cmd
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -107,7 +107,7 @@ def test_readme_llcm_walk_through_on_two_pops(tmp_path):
         assert topology.wait(timeout=120) == 0
     finally:
         stop_killing_if_needed(topology)
-    assert owned_objects(run_id) == {"containers": [], "bridges": [], "veths": []}
+    assert owned_objects(run_id) == NOTHING_OWNED
 
 
 def test_sonata_topology_walk_through(tmp_path):
@@ -136,7 +136,7 @@ def test_sonata_topology_walk_through(tmp_path):
         assert topology.wait(timeout=120) == 0
     finally:
         stop_killing_if_needed(topology)
-    assert owned_objects(run_id) == {"containers": [], "bridges": [], "veths": []}
+    assert owned_objects(run_id) == NOTHING_OWNED
 
 
 VIM_EMU_STYLE_LLCM_SCRIPT = '''

@@ -85,7 +85,7 @@ def system_router(endpoint, containers):
             "images": data.get("Images")},
             "emulator": {"run_id": net.identity.run_id, "pops": sorted(endpoint.dcs),
                          "containers": states, "datapath": net.datapath,
-                         "netem": net.netem_available(), "api": "/v1",
+                         "netem": net.netem_available, "api": "/v1",
                          "host": platform.node()}}
         if query_bool(raw, "raw"):
             result["docker_raw"] = data

@@ -12,9 +12,8 @@ import json
 import threading
 from dataclasses import dataclass, field
 
-import docker.errors
-
 from emuvim.api.dockervim.errors import docker_errors, refuse
+from emuvim.api.errors import HttpError
 from emuvim.api.dockervim.fields import LINUX_IFNAME, PORT_KEY, Fields, invalid
 from emuvim.dcemulator.docker_host import CONTAINER_PREFIX, docker_create_args
 from emuvim.dcemulator.node import normalize_network
@@ -92,8 +91,11 @@ class ContainerService:
         A container of another run or tool is not ours to show: 404 as well.
         """
         try:
-            attrs = self.engine.inspect(docker_name(name))
-        except docker.errors.NotFound:
+            with docker_errors("inspecting %s" % name):
+                attrs = self.engine.inspect(docker_name(name))
+        except HttpError as err:
+            if err.status not in (400, 404):   # Docker refuses malformed names with 400
+                raise
             attrs = None
         if attrs is None or (attrs["Config"].get("Labels") or {}).get(LABEL_RUN) != self.run_id:
             raise refuse(404, "container_not_found", "no container %r in this emulator run"

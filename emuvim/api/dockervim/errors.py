@@ -21,6 +21,11 @@ def docker_errors(context):
     except docker.errors.NotFound as err:
         raise refuse(404, "not_found", "%s: %s" % (context, err.explanation or err)) from err
     except docker.errors.APIError as err:
+        if err.status_code == 409:
+            raise refuse(409, "conflict", "%s: %s" % (context, err.explanation or err)) from err
+        if err.is_client_error():     # Docker refused what the client asked for
+            raise refuse(400, "docker_refused", "%s: %s" % (context, err.explanation or err)) \
+                from err
         raise refuse(502, "docker_error", "%s: %s" % (context, err.explanation or err)) from err
     except requests.exceptions.Timeout as err:
         raise refuse(504, "docker_timeout", "%s: Docker did not answer in time" % context) \

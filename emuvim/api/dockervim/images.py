@@ -82,7 +82,8 @@ class ImageService:
             with docker_errors("inspecting image %s" % ref):
                 return self.api.inspect_image(ref)
         except Exception as err:
-            if getattr(err, "status", None) == 404:
+            # Docker answers 400 for a malformed reference: no such image either.
+            if getattr(err, "status", None) in (400, 404):
                 raise refuse(404, "image_not_found", "no local image %r" % ref) from err
             raise
 

@@ -4,11 +4,11 @@ name, all validated), list, inspect, remove, connect and disconnect."""
 import ipaddress
 import os
 
-import docker.errors
 import docker.types
 
 from emuvim.api.dockervim.containers import docker_name
 from emuvim.api.dockervim.errors import docker_errors, refuse
+from emuvim.api.errors import HttpError
 from emuvim.api.dockervim.fields import (LINUX_IFNAME, Fields, address_of, invalid,
                                          network_of)
 from emuvim.dcemulator.ownership import LABEL_RUN
@@ -61,8 +61,11 @@ class NetworkService:
 
     def attrs(self, name):
         try:
-            attrs = self.api.inspect_network(name)
-        except docker.errors.NotFound:
+            with docker_errors("inspecting network %s" % name):
+                attrs = self.api.inspect_network(name)
+        except HttpError as err:
+            if err.status not in (400, 404):   # Docker refuses malformed names with 400
+                raise
             attrs = None
         if attrs is None or attrs["Name"] != name or (attrs.get("Labels") or {}).get(
                 LABEL_RUN) != self.containers.run_id:

@@ -15,6 +15,7 @@ import glob
 import os
 import re
 import shutil
+import subprocess
 import tempfile
 
 from emuvim.dcemulator import system
@@ -137,9 +138,40 @@ def build_busybox(progress, engine=None):
         shutil.rmtree(workdir, ignore_errors=True)
 
 
+HOST_PACKAGES = "host-packages"
+
+
+def fetch_host_packages(path, progress):
+    """Download the Debian packages listed in <dir>/host-packages into <dir>/debs.
+
+    Image builds must not depend on a registry, and the host's apt already
+    reaches its mirror (through whatever proxy it is configured with): the
+    Dockerfile COPYs the .deb files and installs them with dpkg.
+    """
+    listing = os.path.join(path, HOST_PACKAGES)
+    if not os.path.isfile(listing):
+        return
+    packages = open(listing).read().split()
+    target = os.path.join(path, "debs")
+    os.makedirs(target, exist_ok=True)
+    have = {name.split("_")[0] for name in os.listdir(target) if name.endswith(".deb")}
+    missing = [p for p in packages if p not in have]
+    if not missing:
+        return
+    progress("apt-get download %s" % " ".join(missing))
+    argv = ["apt-get", "download"] + missing
+    proc = subprocess.run(argv, cwd=target, capture_output=True, text=True, timeout=600)
+    if proc.returncode != 0:       # package lists missing or stale: refresh once
+        system.run(["apt-get", "update", "-qq"], timeout=600)
+        proc = subprocess.run(argv, cwd=target, capture_output=True, text=True, timeout=600)
+        if proc.returncode != 0:
+            raise system.CommandError(argv, proc.returncode, proc.stderr)
+
+
 def build_dockerfile_dir(path, progress, name=None, engine=None):
     """docker build of an image directory; the name is emuvim/<dir>:latest by default."""
     name = name or "emuvim/%s:latest" % os.path.basename(os.path.normpath(path))
+    fetch_host_packages(path, progress)
     progress("docker build %s" % name)
     with docker(engine) as d:
         d.build_image(path, name, {IMAGE_LABEL: name})

@@ -89,6 +89,7 @@ class DCNetwork(Mininet):
         self.record = RunRecord(self.identity)
         self._lock = threading.RLock()
         self._pending_names = set()
+        self._stop_hooks = []
         self._next_dpid = SWITCHDPID_BASE
         self._host_bridges = None
         self.started = False
@@ -491,7 +492,10 @@ class DCNetwork(Mininet):
         if self.stopped:
             return
         self.stopped = True
-        errors = _capture_errors(self._delete_root_veths)
+        errors = []
+        for hook in reversed(self._stop_hooks):
+            errors.extend(_capture_errors(hook))
+        errors.extend(_capture_errors(self._delete_root_veths))
         containers = [h for h in self.hosts if isinstance(h, DockerHost)]
         try:
             with ThreadPoolExecutor(max_workers=8) as pool:
@@ -515,6 +519,11 @@ class DCNetwork(Mininet):
             dc.containers.clear()
         for err in errors:
             log.warning("while stopping %s: %s", self.identity.run_id, err)
+
+    def add_stop_hook(self, hook):
+        """Call `hook()` first thing in stop() (scenarios on top of the core,
+        e.g. the WMN's radio medium, stop their helpers there)."""
+        self._stop_hooks.append(hook)
 
     def _remove_detached_docker_objects(self):
         """Containers of this run that are no nodes (created or stopped through

@@ -209,7 +209,7 @@ class DockerEngine:
         `progress`, if given, is called with each line of the build's output
         as it comes; a failed build raises CommandError with the last lines.
         """
-        argv = [DOCKER, "build"]
+        argv = [DOCKER, "build", "--force-rm"]   # a failed step leaves no container
         for key, value in labels.items():
             argv += ["--label", "%s=%s" % (key, value)]
         for key, value in (build_args or {}).items():

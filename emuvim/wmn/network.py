@@ -413,12 +413,9 @@ class WMNetwork:
 
     def run_timeline(self, events):
         """Replay [{"at_s", "action", ...}] from now, in a background thread."""
+        for event in events:
+            self._check_event(event)
         plan = sorted(events, key=lambda e: e["at_s"])
-        for event in plan:
-            if event.get("action") not in self.ACTIONS or not isinstance(
-                    event.get("at_s"), (int, float)):
-                raise WMNError("bad event %r: needs at_s and an action of %s"
-                               % (event, ", ".join(self.ACTIONS)))
         started = time.monotonic()
         stop = threading.Event()
 
@@ -436,6 +433,15 @@ class WMNetwork:
         thread.start()
         self._timeline = thread
         return thread
+
+    def _check_event(self, event):
+        if not isinstance(event, dict) or event.get("action") not in self.ACTIONS or \
+                not isinstance(event.get("at_s"), (int, float)) or event["at_s"] < 0:
+            raise WMNError("bad event %r: needs at_s (seconds from now) and an action of %s"
+                           % (event, ", ".join(self.ACTIONS)))
+        for key in ("node", "a", "b"):
+            if key in event and event[key] not in self.nodes:
+                raise WMNError("event %r names an unknown node %r" % (event, event[key]))
 
     def apply(self, event):
         args = {k: v for k, v in event.items() if k not in ("at_s", "action")}

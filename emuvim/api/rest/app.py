@@ -10,7 +10,7 @@ dashboards work.
 
 from fastapi import FastAPI, Request
 
-from emuvim.api import dockervim
+from emuvim.api import dockervim, wmn
 from emuvim.api.errors import install_error_handlers
 from emuvim.api.rest import compute, datacenter, monitor, network
 
@@ -30,7 +30,7 @@ def build_app(endpoint):
         return response
 
     install_error_handlers(app)
-    for resource in (compute, datacenter, network, monitor):
+    for resource in (compute, datacenter, network, monitor, wmn):
         app.include_router(resource.router(endpoint))
     # Added last, so its guard is the outermost middleware (it strips the
     # header above from /v1 answers).

@@ -20,6 +20,7 @@ class RestApiEndpoint:
         self.build_roots = build_roots
         self.api_token = None
         self.docker_vim = None
+        self.wmn = None
         self.dcs = {}
         self.net = None
         self._registry = None
@@ -29,6 +30,10 @@ class RestApiEndpoint:
 
     def connectDatacenter(self, dc):
         self.dcs[dc.label] = dc
+
+    def connectWMN(self, wmn):
+        """Serve a WMNetwork's scenario under /v1/wmn."""
+        self.wmn = wmn
 
     def connectDCNetwork(self, net):
         self.net = net

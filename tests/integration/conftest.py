@@ -7,12 +7,11 @@ import pytest
 
 from mininet.node import RemoteController
 
-from emuvim.api.rest.rest_api_endpoint import RestApiEndpoint
 from emuvim.dcemulator import cleanup
 from emuvim.dcemulator.images import BASE_IMAGE, BUSYBOX_IMAGE, image_exists
 from emuvim.dcemulator.net import DCNetwork
 
-from helpers import owned_objects, NOTHING_OWNED
+from helpers import NOTHING_OWNED, owned_objects, rest_over_two_pops
 
 BYSTANDER_CONTAINER = "emuvim-test-bystander"
 BYSTANDER_BRIDGE = "bystander-br"
@@ -126,11 +125,6 @@ def api(make_net):
     The controller forwards only installed chains.  Yields (net, base URL).
     """
     net = make_net(controller=RemoteController, enable_learning=False)
-    endpoint = RestApiEndpoint("127.0.0.1", 0, DCnetwork=net)
-    for label in ("datacenter0", "datacenter1"):
-        endpoint.connectDatacenter(net.addDatacenter(label))
-    net.addLink("datacenter0", "datacenter1")
-    net.start()
-    endpoint.start()
+    endpoint = rest_over_two_pops(net, "datacenter0", "datacenter1")
     yield net, endpoint.url
     endpoint.stop()

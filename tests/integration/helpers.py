@@ -6,6 +6,7 @@ import subprocess
 
 import requests
 
+from emuvim.api.rest.rest_api_endpoint import RestApiEndpoint
 from emuvim.dcemulator.ownership import LABEL_RUN, OVS_RUN_KEY
 
 
@@ -111,3 +112,16 @@ def bridge_flows_with_cookie(bridge, cookie):
     out = run(["ovs-ofctl", "-O", "OpenFlow13", "dump-flows", bridge, "cookie=%d/-1" % cookie])
     return [line for line in out.splitlines() if "cookie=" in line]
 
+
+def rest_over_two_pops(net, first, second, before_start=None):
+    """Two linked PoPs behind a started REST endpoint; before_start(net,
+    endpoint) may add more (PoPs must exist before net.start())."""
+    endpoint = RestApiEndpoint("127.0.0.1", 0, DCnetwork=net)
+    for label in (first, second):
+        endpoint.connectDatacenter(net.addDatacenter(label))
+    net.addLink(first, second)
+    if before_start:
+        before_start(net, endpoint)
+    net.start()
+    endpoint.start()
+    return endpoint

@@ -12,8 +12,9 @@ import pytest
 import requests
 
 from emuvim.api.rest.rest_api_endpoint import RestApiEndpoint
+from emuvim.wmn import WMNetwork
 
-from helpers import containers_of, networks_of, run, switch_ports
+from helpers import containers_of, networks_of, rest_over_two_pops, run, switch_ports
 
 BASE = "emuvim/base:latest"
 BUSYBOX = "emuvim/busybox:latest"
@@ -27,12 +28,23 @@ FOREIGN = {"container": "emuvim-test-foreign-running", "stopped": "emuvim-test-f
 def vim(make_net):
     """Two linked PoPs dc1 and dc2 (learning switches) behind a REST endpoint."""
     net = make_net()
-    endpoint = RestApiEndpoint("127.0.0.1", 0, DCnetwork=net)
-    for label in ("dc1", "dc2"):
-        endpoint.connectDatacenter(net.addDatacenter(label))
-    net.addLink("dc1", "dc2")
-    net.start()
-    endpoint.start()
+    endpoint = rest_over_two_pops(net, "dc1", "dc2")
+    yield net, endpoint.url + "/v1"
+    endpoint.stop()
+
+
+@pytest.fixture
+def vim_with_mesh(make_net):
+    """As vim, plus a one-site mesh "m1" (for the student project's /meshnet)."""
+    net = make_net()
+    mesh = WMNetwork(net)
+
+    def add_mesh(_net, endpoint):
+        mesh.addMeshNode("m1", (0, 0))
+        endpoint.connectWMN(mesh)
+
+    endpoint = rest_over_two_pops(net, "dc1", "dc2", before_start=add_mesh)
+    mesh.start()
     yield net, endpoint.url + "/v1"
     endpoint.stop()
 
@@ -90,7 +102,7 @@ STUDENT_OPERATIONS = [
      {"name": "c2", "image": BASE, "pop": "dc2", "command": SLEEPER, "start": True}, 201,
      lambda j: j["state"] == "running" and j["interfaces"][0]["switch"] == "dc2.s1"),
     ("GET /Clist", "GET", "/containers", None, 200,
-     lambda j: sorted(c["name"] for c in j) == ["c1", "c2"]),
+     lambda j: sorted(c["name"] for c in j) == ["c1", "c2", "m1.router"]),
     ("POST /inspectCont", "GET", "/containers/c1", None, 200,
      lambda j: j["pop"] == "dc1" and j["interfaces"][0]["ip"]),
     ("POST /networkcreate", "POST", "/networks",
@@ -99,22 +111,29 @@ STUDENT_OPERATIONS = [
      lambda j: j["gateway"] == "172.29.7.1" and _bridge_exists("br-dvtest")),
     ("POST /containerexec", "POST", "/containers/c1/exec", {"cmd": ["hostname"]}, 200,
      lambda j: j["exit_code"] == 0 and j["stdout"] == "c1\n"),
+    ("POST /meshnet", "GET", "/wmn/nodes/m1/stations", None, 200,
+     lambda j: j["interface"] == "mesh0" and j["source"] == "emulated-medium"),
     ("POST /stoponecont", "POST", "/containers/c1/stop", {"timeout_s": 1}, 200,
      lambda j: j["container"]["state"] == "exited"),
     ("GET /stop", "POST", "/containers/actions/stop-all", {"timeout_s": 1}, 200,
-     lambda j: j["stopped"] == ["c2"] and j["already_stopped"] == ["c1"]),
+     lambda j: j["stopped"] == ["c2", "m1.router"] and j["already_stopped"] == ["c1"]),
     ("DELETE /remove", "POST", "/containers/actions/prune", {}, 200,
-     lambda j: sorted(j["removed"]) == ["c1", "c2"]),
+     lambda j: j["removed"] == ["c1", "c2", "m1.router"]),
 ]
 
 
-def test_every_student_operation_has_a_json_equivalent(vim):
-    net, url = vim
+def test_every_student_operation_has_a_json_equivalent(vim_with_mesh):
+    net, url = vim_with_mesh
+    assert len(STUDENT_OPERATIONS) == 15
     for route, method, path, body, status, check in STUDENT_OPERATIONS:
         reply = requests.request(method, url + path, json=body, timeout=120)
         assert reply.status_code == status, (route, reply.text)
         assert is_json(reply), route
         assert check(reply.json()), (route, reply.json())
+    # The student project's own /meshnet route answers the same station dump.
+    student = requests.post(url[:-len("/v1")] + "/meshnet", json={"interface": "m1"},
+                            timeout=30)
+    assert student.status_code == 200 and student.json()["node"] == "m1"
     assert containers_of(net.identity.run_id) == []
     assert len(networks_of(net.identity.run_id)) == 1
 

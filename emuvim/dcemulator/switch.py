@@ -79,8 +79,9 @@ def interface_errors(names):
     return {name: err for name, err in json.loads(out)["data"] if isinstance(err, str) and err}
 
 
-def vsctl(*args):
-    return system.run(["ovs-vsctl", "--timeout=30"] + [str(a) for a in args])
+def vsctl(*args, timeout_s=30):
+    return system.run(["ovs-vsctl", "--timeout=%d" % timeout_s] + [str(a) for a in args],
+                      timeout=timeout_s + 10)
 
 
 def list_bridges():
@@ -90,12 +91,6 @@ def list_bridges():
     for name, ext in json.loads(out)["data"]:
         bridges[name] = dict(ext[1]) if ext and ext[0] == "map" else {}
     return bridges
-
-
-def has_flow(bridge, text):
-    """True if a flow of `bridge` prints containing `text` (e.g. 'priority=0 actions=NORMAL')."""
-    return text in system.run(["ovs-ofctl", "-O", "OpenFlow13", "dump-flows", bridge],
-                              check=False)
 
 
 def set_port_tags(tags):
@@ -108,27 +103,35 @@ def set_port_tags(tags):
         vsctl(*args)
 
 
+# Bridges per OVSDB transaction: creating or removing a userspace bridge costs
+# vswitchd ~20 ms here (its local port is a kernel device), and one transaction
+# for 1024 bridges outlasted ovs-vsctl's time limit.
+CHUNK = 128
+CHUNK_TIMEOUT_S = 120
+
+
 def delete_bridges(names):
-    """Delete the named bridges in one transaction (missing ones are fine)."""
-    if not names:
-        return
-    args = []
-    for name in names:
-        args += ["--", "--if-exists", "del-br", name]
-    vsctl(*args)
+    """Delete the named bridges (missing ones are fine), CHUNK per transaction."""
+    names = list(names)
+    for start in range(0, len(names), CHUNK):
+        args = []
+        for name in names[start:start + CHUNK]:
+            args += ["--", "--if-exists", "del-br", name]
+        vsctl(*args, timeout_s=CHUNK_TIMEOUT_S)
 
 
 def start_switches(switches, targets):
-    """Create `switches` with ports and controllers in one OVSDB transaction."""
+    """Create `switches` with ports and controllers, CHUNK per OVSDB transaction."""
     if not switches:
         return
-    args = []
-    for switch in switches:
-        args += switch.creation_args(targets)
-    try:
-        vsctl(*args)
-    except system.CommandError as err:
-        raise SwitchError(_explain_failure(err, switches)) from err
+    for start in range(0, len(switches), CHUNK):
+        args = []
+        for switch in switches[start:start + CHUNK]:
+            args += switch.creation_args(targets)
+        try:
+            vsctl(*args, timeout_s=CHUNK_TIMEOUT_S)
+        except system.CommandError as err:
+            raise SwitchError(_explain_failure(err, switches)) from err
     for switch in switches:
         switch.started = True
         switch.fall_back_to_plain_ports(switch.intfList())
@@ -165,7 +168,12 @@ class EmuSwitch(OVSSwitch):
         self.port_type = port_type
         self.started = False
         params.setdefault("protocols", "OpenFlow10,OpenFlow12,OpenFlow13")
+        # Mininet's Switch.__init__ brings the root namespace's lo up through
+        # the node's shell: lo is up already, and that shell (a bash per
+        # switch, ~13 ms each) is what a 1024-PoP build must not pay for.
+        self._constructing = True
         OVSSwitch.__init__(self, name, datapath=datapath, **params)
+        self._constructing = False
 
     # Shell on demand only: 128 PoPs should not mean 128 idle bash processes.
     def startShell(self, mnopts=None):
@@ -180,6 +188,8 @@ class EmuSwitch(OVSSwitch):
         return OVSSwitch.sendCmd(self, *args, **kwargs)
 
     def cmd(self, *args, **kwargs):
+        if getattr(self, "_constructing", False):
+            return ""
         self._ensure_shell()
         return OVSSwitch.cmd(self, *args, **kwargs)
 

@@ -20,7 +20,7 @@ from os_ken.base import app_manager
 from os_ken.controller import ofp_event
 from os_ken.controller.handler import (CONFIG_DISPATCHER, DEAD_DISPATCHER, MAIN_DISPATCHER,
                                        set_ev_cls)
-from os_ken.lib import ofctl_utils
+from os_ken.lib import hub, ofctl_utils
 from os_ken.lib import ofctl_v1_3 as ofctl
 from os_ken.ofproto import ofproto_v1_3
 
@@ -43,14 +43,30 @@ class EmuSwitchApp(app_manager.OSKenApp):
         super().__init__(*args, **kwargs)
         self.datapaths = {}
         self.waiters = {}
+        # Switches whose base flow this process installed and saw confirmed
+        # by a barrier: what the emulator waits for at start.
+        self.ready = set()
+        self._base_barriers = {}     # dpid -> xid of the barrier after the base flow
 
     # -- switches -----------------------------------------------------------------
 
     @set_ev_cls(ofp_event.EventOFPSwitchFeatures, CONFIG_DISPATCHER)
     def on_switch_features(self, ev):
         datapath = ev.msg.datapath
+        self.ready.discard(datapath.id)
         self.install_base_flow(datapath, self.learning)
+        barrier = datapath.ofproto_parser.OFPBarrierRequest(datapath)
+        datapath.set_xid(barrier)
+        self._base_barriers[datapath.id] = barrier.xid
+        datapath.send_msg(barrier)
         self.logger.info("switch %016x connected (learning=%s)", datapath.id, self.learning)
+
+    @set_ev_cls(ofp_event.EventOFPBarrierReply, [CONFIG_DISPATCHER, MAIN_DISPATCHER])
+    def on_base_flow_confirmed(self, ev):
+        dpid = ev.msg.datapath.id
+        if self._base_barriers.get(dpid) == ev.msg.xid:
+            del self._base_barriers[dpid]
+            self.ready.add(dpid)
 
     @set_ev_cls(ofp_event.EventOFPStateChange, [MAIN_DISPATCHER, DEAD_DISPATCHER])
     def on_state_change(self, ev):
@@ -59,6 +75,7 @@ class EmuSwitchApp(app_manager.OSKenApp):
             self.datapaths[datapath.id] = datapath
         elif ev.state == DEAD_DISPATCHER and datapath.id is not None:
             self.datapaths.pop(datapath.id, None)
+            self.ready.discard(datapath.id)
 
     @staticmethod
     def install_base_flow(datapath, learning):
@@ -127,6 +144,52 @@ class EmuSwitchApp(app_manager.OSKenApp):
         self.barrier(datapath)
         return {}
 
+    def flowentries(self, batch):
+        """Several flow modifications, then one barrier per switch they touched.
+
+        `batch` is {"flows": [{"command": "add"|..., "flow": <ofctl_rest flow body>}]}.
+        Everything is checked before anything is sent; a reply means every
+        switch has applied its part (one barrier per switch, all in flight
+        at once, instead of one round trip per flow).
+        """
+        items = batch.get("flows")
+        if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+            raise RestError(400, "'flows' must be a list of {command, flow} objects")
+        steps = []
+        for item in items:
+            command, body = item.get("command"), item.get("flow")
+            if command not in self.FLOW_COMMANDS:
+                raise RestError(400, "unknown flow command %r" % (command,))
+            if not isinstance(body, dict) or "dpid" not in body:
+                raise RestError(400, "each flow must be a JSON object with 'dpid'")
+            steps.append((self.datapath(body["dpid"]), command, body))
+        touched = {}
+        for datapath, command, body in steps:
+            ofctl.mod_flow_entry(datapath, body,
+                                 getattr(datapath.ofproto, self.FLOW_COMMANDS[command]))
+            touched[datapath.id] = datapath
+        self.barriers(list(touched.values()))
+        return {"applied": len(steps), "switches": len(touched)}
+
+    def barriers(self, datapaths):
+        """A barrier to each switch at once; wait for all replies."""
+        pending = []
+        for datapath in datapaths:
+            request = datapath.ofproto_parser.OFPBarrierRequest(datapath)
+            datapath.set_xid(request)
+            done, msgs = hub.Event(), []
+            self.waiters.setdefault(datapath.id, {})[request.xid] = (done, msgs)
+            datapath.send_msg(request)
+            pending.append((datapath, request.xid, done, msgs))
+        late = []
+        for datapath, xid, done, msgs in pending:
+            done.wait(timeout=ofctl_utils.DEFAULT_TIMEOUT)
+            if not msgs:
+                self.waiters.get(datapath.id, {}).pop(xid, None)
+                late.append(datapath.id)
+        if late:
+            raise RestError(504, "switches %s did not answer the barrier" % late)
+
 
 def build_rest_app(controller):
     """The FastAPI app serving Ryu's ofctl_rest paths for `controller`."""
@@ -170,9 +233,17 @@ def build_rest_app(controller):
     def switches():
         return sorted(controller.datapaths)
 
+    @app.get("/emuvim/ready", summary="dpids whose base flow is installed and confirmed")
+    def ready():
+        return sorted(controller.ready & set(controller.datapaths))
+
     @app.post("/stats/flowentry/{command}", summary="add/modify/delete[_strict] a flow")
     async def flowentry(command: str, request: Request):
         return await guarded(controller.flowentry, command, await json_body(request))
+
+    @app.post("/emuvim/flows", summary="a batch of flow modifications, one barrier per switch")
+    async def flows_batch(request: Request):
+        return await guarded(controller.flowentries, await json_body(request))
 
     @app.get("/stats/flow/{dpid}", summary="all flows of a switch")
     async def flows(dpid: int):

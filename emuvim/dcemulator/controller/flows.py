@@ -77,12 +77,17 @@ class RestInstaller:
         return reply.json()
 
     def add(self, flows):
-        for flow in flows:
-            self._post("/stats/flowentry/add", flow.rest_body())
+        """All flows in one request; the controller confirms them with one
+        barrier per switch (not one round trip and barrier per flow)."""
+        if flows:
+            self._post("/emuvim/flows", {"flows": [
+                {"command": "add", "flow": flow.rest_body()} for flow in flows]})
 
     def delete(self, flows):
-        for flow in flows:
-            self._post("/stats/flowentry/delete_strict", flow.rest_body(strict=True))
+        if flows:
+            self._post("/emuvim/flows", {"flows": [
+                {"command": "delete_strict", "flow": flow.rest_body(strict=True)}
+                for flow in flows]})
 
     def port_stats(self, switch, dpid, port_nr):
         try:

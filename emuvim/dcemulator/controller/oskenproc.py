@@ -11,9 +11,8 @@ import time
 import requests
 
 from emuvim.dcemulator import system
-from emuvim.dcemulator.controller.base import BASE_FLOW_COOKIE, ControllerBackend
+from emuvim.dcemulator.controller.base import ControllerBackend
 from emuvim.dcemulator.controller.flows import RestInstaller
-from emuvim.dcemulator.switch import has_flow
 
 log = logging.getLogger(__name__)
 
@@ -132,20 +131,20 @@ class OsKenController(ControllerBackend):
     def wait_switches(self, switches, timeout_s=30, restarts=1):
         """Until the controller holds every switch and its base flow is installed.
 
-        Both checks matter: after a controller restart the old base flows are
-        still there before the switches have reconnected.  (OVSDB's
-        Controller.is_connected is refreshed only every few seconds.)
+        The controller process itself says which switches it has installed the
+        base flow on and seen a barrier reply for, since it started (so the
+        old base flows a restarted controller finds do not count): one HTTP
+        request per poll instead of an ovs-ofctl process per switch.
+        (OVSDB's Controller.is_connected is refreshed only every few seconds.)
         """
         self._switches = list({s.name: s for s in self._switches + list(switches)}.values())
-        marker = "cookie=%#x," % BASE_FLOW_COOKIE
         pending = {int(s.dpid, 16): s.name for s in switches}
         deadline = time.monotonic() + timeout_s
         while pending and time.monotonic() < deadline:
             if not self.is_alive():
                 raise ControllerError("controller died; see %s" % self.log_path)
-            held = set(self._held_dpids())
-            pending = {dpid: name for dpid, name in pending.items()
-                       if dpid not in held or not has_flow(name, marker)}
+            ready = set(self._ready_dpids())
+            pending = {dpid: name for dpid, name in pending.items() if dpid not in ready}
             if pending:
                 time.sleep(0.02)
         if not pending:
@@ -174,9 +173,9 @@ class OsKenController(ControllerBackend):
             pass
         return "\n" + "\n".join(lines)
 
-    def _held_dpids(self):
+    def _ready_dpids(self):
         try:
-            reply = requests.get(self.rest_url + "/stats/switches", timeout=5)
+            reply = requests.get(self.rest_url + "/emuvim/ready", timeout=5)
             return reply.json() if reply.status_code == 200 else []
         except (requests.RequestException, ValueError):
             return []

@@ -228,19 +228,35 @@ class EmuIntf(Intf):
 
     def config(self, mac=None, ip=None, ifconfig=None, up=True, bw=None, delay=None,
                jitter=None, loss=None, max_queue_size=None, txo=True, rxo=True, **_params):
-        """Mininet's Intf.config plus shaping and checksum-offload control."""
-        self._ip_batch((self._mac_commands(mac) if mac else []) +
-                       (self._address_commands(ip) if ip else []) +
-                       (self._up_commands() if up else []))
+        """Mininet's Intf.config plus shaping and checksum-offload control.
+
+        The interface's attributes (mac, ip, shaping) are set at once; the
+        commands run now, or when the link is realized if it defers them.
+        """
+        steps = []
+        batch = ((self._mac_commands(mac) if mac else []) +
+                 (self._address_commands(ip) if ip else []) +
+                 (self._up_commands() if up else []))
+        if batch:
+            steps.append((["ip", "-batch", "-"], "\n".join(batch) + "\n", True))
         if ifconfig:
-            self.ifconfig(ifconfig)
+            steps.append((["ifconfig", self.name] + str(ifconfig).split(), None, False))
         self.shaping = {"bw": bw, "delay": delay, "jitter": jitter, "loss": loss,
                         "max_queue_size": max_queue_size}
-        self.apply_shaping()
+        steps += [(argv, None, True) for argv in shaping_commands(self.name, **self.shaping)]
         off = [item for flag, on in (("tx", txo), ("rx", rxo)) if not on for item in (flag, "off")]
         if off:
-            run_in_node(self.node, ["ethtool", "-K", self.name] + off, check=False)
+            steps.append((["ethtool", "-K", self.name] + off, None, False))
+        deferred = getattr(self.link, "deferred", None)
+        if deferred is not None:
+            deferred.append(lambda: self._run_steps(steps))
+        else:
+            self._run_steps(steps)
         return {}
+
+    def _run_steps(self, steps):
+        for argv, input_text, check in steps:
+            run_in_node(self.node, argv, check=check, input_text=input_text)
 
     def apply_shaping(self):
         """(Re)install the qdiscs; OVS clears a port's root qdisc when adding it."""
@@ -262,15 +278,29 @@ class EmuLink(Link):
     crash can find them.
     """
 
-    def __init__(self, node1, node2, owner_alias=None, **params):
+    def __init__(self, node1, node2, owner_alias=None, defer=False, **params):
+        """defer=True: only the Python side is made here (ports, names,
+        addresses, the interfaces in their nodes); the devices are created and
+        configured by realize(), which needs no lock on the network's state.
+        """
         self.owner_alias = owner_alias
         self._created = None
+        self.deferred = [] if defer else None
         params.setdefault("intf", EmuIntf)
         try:
             Link.__init__(self, node1, node2, **params)
         except BaseException:
             self._delete_created_pair()
             raise
+
+    def realize(self):
+        """Run the commands a deferred link recorded, in their order.
+
+        On failure the caller deletes the link (it knows which lock to hold).
+        """
+        steps, self.deferred = self.deferred or [], None
+        for step in steps:
+            step()
 
     def _delete_created_pair(self):
         """Undo makeIntfPair after a failure while configuring the ends."""
@@ -288,8 +318,16 @@ class EmuLink(Link):
 
     def makeIntfPair(self, intfname1, intfname2, addr1=None, addr2=None,
                      node1=None, node2=None, deleteIntfs=False):
-        for node, name in ((node1, intfname1), (node2, intfname2)):
+        for name in (intfname1, intfname2):
             check_intf_name(name)
+        if self.deferred is not None:
+            self.deferred.append(lambda: self._make_pair(intfname1, intfname2, addr1, addr2,
+                                                         node1, node2))
+        else:
+            self._make_pair(intfname1, intfname2, addr1, addr2, node1, node2)
+
+    def _make_pair(self, intfname1, intfname2, addr1, addr2, node1, node2):
+        for node, name in ((node1, intfname1), (node2, intfname2)):
             if hasattr(node, "yield_intf_name"):
                 node.yield_intf_name(name)   # a requested name wins over Docker's eth0
         argv = ["ip", "link", "add", "name", intfname1]
@@ -311,9 +349,18 @@ class EmuLink(Link):
                                 self.owner_alias])
 
     def delete(self):
-        """Delete both ends (deleting one veth end removes its peer)."""
+        """Delete both ends (deleting one veth end removes its peer).
+
+        A deferred link whose pair was never made only leaves its nodes: a
+        device of that name is someone else's.
+        """
         for intf in (self.intf1, self.intf2):
-            if intf is not None:
+            if intf is None:
+                continue
+            if self._created is None and isinstance(intf, EmuIntf):
+                intf.node.delIntf(intf)
+                intf.link = None
+            else:
                 intf.delete()
         self.intf1 = self.intf2 = None
 

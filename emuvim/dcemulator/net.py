@@ -161,6 +161,11 @@ class DCNetwork(Mininet):
 
     setChain.__doc__ = Chaining.set_chain.__doc__
 
+    def setChains(self, requests):
+        return self.chaining.set_chains(requests)
+
+    setChains.__doc__ = Chaining.set_chains.__doc__
+
     def deleteChainsByCookie(self, cookie):
         return self.chaining.delete_by_cookie(cookie)
 
@@ -390,10 +395,15 @@ class DCNetwork(Mininet):
                 params.setdefault("txo", False)
                 params.setdefault("rxo", False)
             params.setdefault("owner_alias", self.identity.veth_alias())
+            if issubclass(cls, EmuLink):
+                params["defer"] = True
             link = Mininet.addLink(self, node1, node2, port1, port2, cls=cls, **params)
-        # Adding the OVS port is half a link's cost and needs no Python state:
-        # outside the lock, concurrent VNF starts overlap here.
+        # Under the lock only the Python side was made (ports reserved, names,
+        # addresses).  The devices, their addresses and offloads, and the OVS
+        # port need no shared state: outside it, concurrent VNF starts overlap.
         try:
+            if isinstance(link, EmuLink):
+                link.realize()
             for intf in (link.intf1, link.intf2):
                 if isinstance(intf.node, EmuSwitch) and intf.node.started:
                     intf.node.attach(intf)

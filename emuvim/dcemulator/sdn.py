@@ -146,8 +146,48 @@ class Chaining:
         cmd = kwargs.get("cmd") or "add-flow"
         if cmd not in COMMANDS:
             raise ChainError("unknown cmd %r (use add-flow or del-flows)" % (cmd,))
-        src, src_intf = _split_name(vnf_src_name, vnf_src_interface)
-        dst, dst_intf = _split_name(vnf_dst_name, vnf_dst_interface)
+        options, directions = self._chain_request(vnf_src_name, vnf_dst_name,
+                                                  vnf_src_interface, vnf_dst_interface,
+                                                  kwargs)
+        with self._lock:
+            if _truthy(kwargs.get("monitor")):
+                return self._monitor(cmd, directions, kwargs.get("monitor_placement"), options)
+            if cmd == "del-flows":
+                return "\n".join(self._delete_chains(a, ai, b, bi, options)
+                                 for a, ai, b, bi, _ in directions)
+            done = self._add_chains([(a, ai, b, bi, dict(options, path=path))
+                                     for a, ai, b, bi, path in directions])
+            return "\n".join(self._success("add-flow", c) for c in done)
+
+    def set_chains(self, requests):
+        """Install several chains at once: all or none, one flow batch.
+
+        requests: [{"vnf_src_name", "vnf_dst_name", and optionally
+        "vnf_src_interface", "vnf_dst_interface", "bidirectional", "cookie",
+        "priority", "match", "path", "weight"}] as for set_chain (add-flow).
+        An LLCM instance's E-Lines go this way: the controller applies every
+        flow-mod and confirms them with one barrier per switch.
+        Returns the installed chains' descriptions.
+        """
+        planned = []
+        for request in requests:
+            request = dict(request)
+            if request.pop("cmd", "add-flow") != "add-flow" or request.get("monitor"):
+                raise ChainError("set_chains only adds chains (no del-flows or monitors)")
+            src, dst = request.pop("vnf_src_name"), request.pop("vnf_dst_name")
+            options, directions = self._chain_request(
+                src, dst, request.pop("vnf_src_interface", None),
+                request.pop("vnf_dst_interface", None), request)
+            planned += [(a, ai, b, bi, dict(options, path=path))
+                        for a, ai, b, bi, path in directions]
+        with self._lock:
+            return [c.describe() for c in self._add_chains(planned)]
+
+    @staticmethod
+    def _chain_request(src_name, dst_name, src_interface, dst_interface, kwargs):
+        """(options, directions) of a set_chain call."""
+        src, src_intf = _split_name(src_name, src_interface)
+        dst, dst_intf = _split_name(dst_name, dst_interface)
         options = {
             "cookie": int(kwargs.get("cookie") or 0),
             "priority": int(kwargs.get("priority") or DEFAULT_PRIORITY),
@@ -159,21 +199,7 @@ class Chaining:
         if _truthy(kwargs.get("bidirectional")):
             reverse_path = list(reversed(options["path"])) if options["path"] else None
             directions.append((dst, dst_intf, src, src_intf, reverse_path))
-        with self._lock:
-            if _truthy(kwargs.get("monitor")):
-                return self._monitor(cmd, directions, kwargs.get("monitor_placement"), options)
-            if cmd == "del-flows":
-                return "\n".join(self._delete_chains(a, ai, b, bi, options)
-                                 for a, ai, b, bi, _ in directions)
-            done = []
-            try:
-                for a, ai, b, bi, path in directions:
-                    done.append(self._add_chain(a, ai, b, bi, dict(options, path=path)))
-            except BaseException:
-                for chain in done:
-                    self._remove_chain(chain)
-                raise
-            return "\n".join(self._success("add-flow", c) for c in done)
+        return options, directions
 
     @staticmethod
     def _success(cmd, chain):
@@ -181,13 +207,34 @@ class Chaining:
             cmd, chain.src, chain.dst, json.dumps(chain.describe()))
 
     def _add_chain(self, src, src_intf, dst, dst_intf, options):
+        return self._add_chains([(src, src_intf, dst, dst_intf, options)])[0]
+
+    def _add_chains(self, requests):
+        """Plan every chain of [(src, src_intf, dst, dst_intf, options)], then
+        install all their flows in one batch; nothing stays if one fails."""
+        planned = []
+        try:
+            for src, src_intf, dst, dst_intf, options in requests:
+                planned.append(self._plan_chain(src, src_intf, dst, dst_intf, options,
+                                                planned))
+            self._install_all(planned)
+        except BaseException:
+            for chain in planned:
+                if chain.vlan is not None:
+                    self.vlans.release(chain.vlan)
+            raise
+        self.chains.extend(planned)
+        return planned
+
+    def _plan_chain(self, src, src_intf, dst, dst_intf, options, planned=()):
+        """A Chain with its path, VLAN (reserved) and flows; nothing installed."""
         src_intf, src_switch, in_port, _ = self.attachment(src, src_intf)
         dst_intf, dst_switch, out_port, _ = self.attachment(dst, dst_intf)
         hops = switch_path(self.topology.graph, src_switch, in_port, dst_switch, out_port,
                            self.topology.is_switch, weight=options["weight"],
                            path=options["path"])
         key = (src, src_intf, dst, dst_intf, options["match"])
-        existing = next((c for c in self.chains if c.key() == key), None)
+        existing = next((c for c in list(self.chains) + list(planned) if c.key() == key), None)
         if existing is not None:
             raise ChainExists("a chain from %s:%s to %s:%s with this match exists already "
                               "(cookie %d); delete it first" % (src, src_intf, dst, dst_intf,
@@ -200,48 +247,56 @@ class Chaining:
                       options["priority"], vlan, [h.switch for h in hops])
         chain.flows = chain_flows(hops, self.topology.dpids(), vlan, chain.cookie,
                                   chain.priority, chain.match)
-        try:
-            self._install(chain)
-        except BaseException:
-            if vlan is not None:
-                self.vlans.release(vlan)
-            raise
-        self.chains.append(chain)
         return chain
 
     def _install(self, owner, flows=None):
         """Install an owner's flows (or `flows` of it) unless one would
         overwrite another owner's."""
-        flows = owner.flows if flows is None else flows
-        for flow in flows:
-            other = self._flow_owners.get(_flow_key(flow))
-            if other is not None:
+        self._install_all([owner], {id(owner): flows} if flows is not None else None)
+
+    def _install_all(self, owners, flows_of=None):
+        """Every owner's flows in one installer call (one batch, one barrier
+        per switch), unless one would overwrite another owner's."""
+        flows_of = flows_of or {}
+        pairs = [(owner, flow) for owner in owners
+                 for flow in flows_of.get(id(owner), owner.flows)]
+        claimed = {}
+        for owner, flow in pairs:
+            other = self._flow_owners.get(_flow_key(flow)) or claimed.get(_flow_key(flow))
+            if other is not None and other is not owner:
                 raise FlowConflict("flow on %s (%s) would replace one of %s; use another "
                                    "match or priority" % (flow.switch, flow.ofctl_match(False),
                                                           _describe(other)))
+            claimed[_flow_key(flow)] = owner
+        flows = [flow for _, flow in pairs]
         try:
             self.installer.add(flows)
         except FlowInstallError as err:
             self.installer.delete(flows)
             raise FlowInstallFailed("installing flows failed: %s" % err) from err
-        for flow in flows:
-            self._flow_owners[_flow_key(flow)] = owner
+        self._flow_owners.update(claimed)
 
     def _uninstall(self, owner):
-        self.installer.delete(owner.flows)
-        for flow in owner.flows:
-            if self._flow_owners.get(_flow_key(flow)) is owner:
-                del self._flow_owners[_flow_key(flow)]
+        self._uninstall_all([owner])
 
-    def _remove_chain(self, chain):
-        for monitor in [m for m in self.monitors if m.chain is chain]:
-            self._uninstall(monitor)
+    def _uninstall_all(self, owners):
+        self.installer.delete([flow for owner in owners for flow in owner.flows])
+        for owner in owners:
+            for flow in owner.flows:
+                if self._flow_owners.get(_flow_key(flow)) is owner:
+                    del self._flow_owners[_flow_key(flow)]
+
+    def _remove_chains(self, chains):
+        """Chains and their monitors go, their flows in one batch."""
+        monitors = [m for m in self.monitors if any(m.chain is c for c in chains)]
+        self._uninstall_all(monitors + list(chains))
+        for monitor in monitors:
             self.monitors.remove(monitor)
-        self._uninstall(chain)
-        if chain.vlan is not None:
-            self.vlans.release(chain.vlan)
-        if chain in self.chains:
-            self.chains.remove(chain)
+        for chain in chains:
+            if chain.vlan is not None:
+                self.vlans.release(chain.vlan)
+            if chain in self.chains:
+                self.chains.remove(chain)
 
     def _chains_between(self, src, src_intf, dst, dst_intf):
         """Resolved interface names and the installed chains from src to dst."""
@@ -260,8 +315,7 @@ class Chaining:
             raise LookupError("no chain from %s:%s to %s:%s%s" % (
                 src, src_intf, dst, dst_intf,
                 " with cookie %d" % options["cookie"] if options["cookie"] else ""))
-        for chain in doomed:
-            self._remove_chain(chain)
+        self._remove_chains(doomed)
         return "\n".join(self._success("del-flows", c) for c in doomed)
 
     def _monitor(self, cmd, directions, placement, options):
@@ -304,8 +358,7 @@ class Chaining:
         """Remove every chain carrying `cookie`; returns how many went."""
         with self._lock:
             doomed = [c for c in self.chains if c.cookie == int(cookie)]
-            for chain in doomed:
-                self._remove_chain(chain)
+            self._remove_chains(doomed)
             return len(doomed)
 
     def unused_cookie(self, start=1):
@@ -412,8 +465,7 @@ class Chaining:
     def forget_node(self, vnf_name):
         """A VNF goes: its chains go, and it leaves its E-LANs."""
         with self._lock:
-            for chain in [c for c in self.chains if vnf_name in (c.src, c.dst)]:
-                self._remove_chain(chain)
+            self._remove_chains([c for c in self.chains if vnf_name in (c.src, c.dst)])
             for lan in self.lans:
                 self._drop_lan_members(lan, [m for m in lan.members if m.vnf == vnf_name])
 

@@ -99,6 +99,24 @@ def test_failure_half_way_rolls_back(pop):
     assert dc.listCompute() == []
 
 
+def test_a_foreign_device_with_the_port_name_survives(pop):
+    """The switch side of the next link would be called like a device we do
+    not own: the start fails, rolls back, and that device stays."""
+    import subprocess
+    net, dc = pop
+    name = "%s-eth%d" % (dc.switch.name, dc.switch.newPort())
+    subprocess.run(["ip", "link", "add", name, "type", "veth", "peer", "name", "xtforeign0"],
+                   check=True)
+    try:
+        before = snapshot(net, dc)
+        with pytest.raises(InvalidInterfaceName, match="exists already"):
+            dc.startCompute("vnf1", network=[{"id": "a", "ip": "10.0.0.1/24"}])
+        assert snapshot(net, dc) == before
+        assert subprocess.run(["ip", "link", "show", name]).returncode == 0
+    finally:
+        subprocess.run(["ip", "link", "del", name])
+
+
 def test_bad_ip_refused_before_anything_starts(pop):
     net, dc = pop
     before = snapshot(net, dc)

@@ -4,7 +4,7 @@ overwrite refusal, rollback, VLAN reuse, E-LAN member removal."""
 import networkx as nx
 import pytest
 
-from emuvim.dcemulator.chaining import ChainExists, FlowConflict, FlowInstallFailed
+from emuvim.dcemulator.chaining import ChainError, ChainExists, FlowConflict, FlowInstallFailed
 from emuvim.dcemulator.controller.flows import FlowInstallError
 from emuvim.dcemulator.sdn import Chaining
 
@@ -15,8 +15,10 @@ class RecordingInstaller:
     def __init__(self):
         self.flows = set()
         self.fail_next_add = False
+        self.calls = []
 
     def add(self, flows):
+        self.calls.append(("add", len(flows)))
         if self.fail_next_add:
             self.fail_next_add = False
             self.flows.update(flows[:1])        # a partial install, as a switch may do
@@ -24,6 +26,7 @@ class RecordingInstaller:
         self.flows.update(flows)
 
     def delete(self, flows):
+        self.calls.append(("delete", len(flows)))
         self.flows.difference_update(flows)
 
 
@@ -165,3 +168,37 @@ def test_a_lan_grows_as_members_join(chaining):
     with pytest.raises(FlowConflict):
         chaining.join_lan(lan, [{"name": "a", "interface": "lan"}])
     assert [m.vnf for m in lan.members] == ["a", "b"]
+
+
+def test_several_chains_go_in_one_batch_and_leave_in_one(chaining):
+    described = chaining.set_chains([
+        {"vnf_src_name": "a", "vnf_dst_name": "b", "bidirectional": True, "cookie": 3},
+        {"vnf_src_name": "c", "vnf_dst_name": "b", "vnf_src_interface": "lan",
+         "vnf_dst_interface": "lan", "cookie": 3}])
+    assert [(d["vnf_src_name"], d["vnf_dst_name"]) for d in described] == [("a", "b"), ("b", "a"), ("c", "b")]
+    assert chaining.recorder.calls == [("add", 6)]          # 3 chains x 2 switches
+    assert len(chaining.recorder.flows) == 6
+    assert chaining.delete_by_cookie(3) == 3
+    assert chaining.recorder.calls[-1] == ("delete", 6)
+    assert chaining.recorder.flows == set() and chaining.vlans.in_use() == []
+
+
+@pytest.mark.parametrize("bad", [
+    {"vnf_src_name": "a", "vnf_dst_name": "nobody"},                    # unknown VNF
+    {"vnf_src_name": "a", "vnf_dst_name": "b"},                         # the same chain twice
+    {"vnf_src_name": "a", "vnf_dst_name": "b", "cmd": "del-flows"},     # not an add
+])
+def test_a_bad_chain_in_a_batch_installs_nothing(chaining, bad):
+    with pytest.raises((LookupError, ChainError)):
+        chaining.set_chains([{"vnf_src_name": "a", "vnf_dst_name": "b"}, bad])
+    assert chaining.recorder.flows == set() and chaining.chains == []
+    assert chaining.vlans.in_use() == [] and chaining.recorder.calls == []
+
+
+def test_a_failed_batch_takes_back_what_the_switches_took(chaining):
+    chaining.recorder.fail_next_add = True
+    with pytest.raises(FlowInstallFailed):
+        chaining.set_chains([{"vnf_src_name": "a", "vnf_dst_name": "b"},
+                             {"vnf_src_name": "c", "vnf_dst_name": "b"}])
+    assert chaining.recorder.flows == set() and chaining.chains == []
+    assert chaining.vlans.in_use() == []

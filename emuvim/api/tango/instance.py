@@ -83,7 +83,7 @@ class ServiceInstance:
             ("containers", lambda: self._parallel([(self._start_unit, u)
                                                    for u in self.plan.units])),
             ("saps", lambda: self._parallel([(self._start_sap, s) for s in self.plan.saps])),
-            ("links", lambda: [self._connect(link) for link in self.plan.links]),
+            ("links", self._connect_all),
             ("start commands", lambda: self._parallel([(self._start_command, name)
                                                        for name in list(self._units)])),
         )
@@ -146,17 +146,21 @@ class ServiceInstance:
         with self._lock:
             self._saps.append(sap)
 
-    def _connect(self, link):
-        with client_errors("cannot deploy virtual link %s" % link.id):
-            if link.kind == E_LINE:
-                (src, src_intf), (dst, dst_intf) = link.members
-                self.net.setChain(src, dst, src_intf, dst_intf, cmd="add-flow",
-                                  bidirectional=self.options.bidirectional_chain,
-                                  cookie=self.cookie)
-            else:
-                self._lans.append(self.net.setLAN(
-                    [{"name": name, "interface": intf} for name, intf in link.members],
-                    cookie=self.cookie))
+    def _connect_all(self):
+        """Every E-Line in one flow batch (all or none), then the E-LANs."""
+        lines = [link for link in self.plan.links if link.kind == E_LINE]
+        with client_errors("cannot deploy the E-Lines %s" % ", ".join(l.id for l in lines)):
+            self.net.setChains([
+                {"vnf_src_name": src, "vnf_src_interface": src_intf, "vnf_dst_name": dst,
+                 "vnf_dst_interface": dst_intf, "cookie": self.cookie,
+                 "bidirectional": self.options.bidirectional_chain}
+                for (src, src_intf), (dst, dst_intf) in (l.members for l in lines)])
+        for link in self.plan.links:
+            if link.kind != E_LINE:
+                with client_errors("cannot deploy virtual link %s" % link.id):
+                    self._lans.append(self.net.setLAN(
+                        [{"name": name, "interface": intf} for name, intf in link.members],
+                        cookie=self.cookie))
 
     def _node(self, name):
         return self.net.getNodeByName(name)

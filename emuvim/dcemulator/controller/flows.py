@@ -35,9 +35,13 @@ class OfctlInstaller:
                 raise FlowInstallError(str(err)) from err
 
     def delete(self, flows):
+        """One ovs-ofctl per switch: a flow file's lines may name their command."""
+        by_switch = {}
         for flow in flows:
-            system.run(["ovs-ofctl", "-O", "OpenFlow13", "--strict", "del-flows", flow.switch,
-                        flow.ofctl_match()], check=False)
+            by_switch.setdefault(flow.switch, []).append("delete_strict " + flow.ofctl_match())
+        for switch, lines in by_switch.items():
+            system.run(["ovs-ofctl", "-O", "OpenFlow13", "add-flows", switch, "-"],
+                       input_text="\n".join(lines) + "\n", check=False)
 
     def port_stats(self, switch, dpid, port_nr):
         out = system.run(["ovs-ofctl", "-O", "OpenFlow13", "dump-ports", switch, str(port_nr)])

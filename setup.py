@@ -22,6 +22,7 @@ setup(
         "requests>=2.28",
         "httpx>=0.24",
         "prometheus-client>=0.16",
+        "pyroute2>=0.9",          # netlink: interface plumbing without ip/ethtool processes
         "rich>=13",
     ],
     extras_require={"test": ["pytest>=7", "pytest-timeout>=2", "schemathesis>=4",

@@ -170,10 +170,10 @@ class DockerHost(Host):
         (created or stopped, e.g. through the Docker-VIM API) is started
         instead of a new one; a failed start then leaves it stopped, not gone.
         """
-        if not self.engine.image_exists(self.dimage):
-            raise ImageNotFound(self.dimage)
         try:
             attrs = self._adopt() if self.adopted else self._create_and_start()
+        except docker.errors.ImageNotFound as err:
+            raise ImageNotFound(self.dimage) from err
         except docker.errors.APIError as err:
             raise ContainerStartError("cannot start container %s: %s" % (
                 self.container_name, err.explanation or err)) from err
@@ -195,13 +195,17 @@ class DockerHost(Host):
         return bool(self.docker_params.get("adopt"))
 
     def _create_and_start(self):
-        if self.engine.container_exists(self.container_name):
-            raise system.AlreadyExists(
-                "a container named %r already exists (another emulator run, or "
-                "leftovers of a crashed one: `vim-emu clean` removes those)"
-                % self.container_name)
         args = docker_create_args(self.docker_params, self.labels, self.dcmd)
-        return self.engine.run(self.container_name, self.dimage, hostname=self.name, **args)
+        try:
+            return self.engine.run(self.container_name, self.dimage, hostname=self.name,
+                                   **args)
+        except docker.errors.APIError as err:
+            if err.status_code == 409 and "already in use" in str(err.explanation):
+                raise system.AlreadyExists(
+                    "a container named %r already exists (another emulator run, or "
+                    "leftovers of a crashed one: `vim-emu clean` removes those)"
+                    % self.container_name) from err
+            raise
 
     def _adopt(self):
         """Start the existing container of this name, if this run owns it."""

@@ -13,7 +13,7 @@ import subprocess
 
 from mininet.link import Intf, Link
 
-from emuvim.dcemulator import system
+from emuvim.dcemulator import netlink, system
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +47,17 @@ def check_intf_name(name):
     if name in RESERVED_IFNAMES:
         raise InvalidInterfaceName("invalid interface name %r: every network namespace "
                                    "has it already" % name)
+
+
+MAC = re.compile(r"[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}")
+
+
+def check_mac(mac):
+    """A MAC address as 6 colon-separated hex bytes, or ValueError."""
+    if not isinstance(mac, str) or not MAC.fullmatch(mac):
+        raise ValueError("invalid MAC address %r: use six hex bytes like 02:00:00:00:00:01"
+                         % (mac,))
+    return mac.lower()
 
 
 def port_intf_name(node_name, port):
@@ -231,32 +242,36 @@ class EmuIntf(Intf):
         """Mininet's Intf.config plus shaping and checksum-offload control.
 
         The interface's attributes (mac, ip, shaping) are set at once; the
-        commands run now, or when the link is realized if it defers them.
+        device is configured now, or when its link is realized if the link
+        defers that (see EmuLink).
         """
-        steps = []
-        batch = ((self._mac_commands(mac) if mac else []) +
-                 (self._address_commands(ip) if ip else []) +
-                 (self._up_commands() if up else []))
-        if batch:
-            steps.append((["ip", "-batch", "-"], "\n".join(batch) + "\n", True))
-        if ifconfig:
-            steps.append((["ifconfig", self.name] + str(ifconfig).split(), None, False))
+        if mac:
+            self.mac = mac
+        if ip:
+            self._address_commands(ip)          # validates and sets ip/prefixLen
         self.shaping = {"bw": bw, "delay": delay, "jitter": jitter, "loss": loss,
                         "max_queue_size": max_queue_size}
-        steps += [(argv, None, True) for argv in shaping_commands(self.name, **self.shaping)]
-        off = [item for flag, on in (("tx", txo), ("rx", rxo)) if not on for item in (flag, "off")]
-        if off:
-            steps.append((["ethtool", "-K", self.name] + off, None, False))
+        commands = [(["ifconfig", self.name] + str(ifconfig).split(), False)] if ifconfig else []
+        commands += [(argv, True) for argv in shaping_commands(self.name, **self.shaping)]
+        plan = {"mac": mac, "address": ip, "up": up, "tx_off": not txo, "rx_off": not rxo,
+                "commands": commands}
         deferred = getattr(self.link, "deferred", None)
         if deferred is not None:
-            deferred.append(lambda: self._run_steps(steps))
+            deferred.append(lambda session: self._apply(plan, session))
         else:
-            self._run_steps(steps)
+            with netlink.Session() as session:
+                self._apply(plan, session)
         return {}
 
-    def _run_steps(self, steps):
-        for argv, input_text, check in steps:
-            run_in_node(self.node, argv, check=check, input_text=input_text)
+    def _apply(self, plan, session):
+        """Configure the device over netlink; tc and ifconfig remain commands."""
+        namespace = session.namespace(self.node)
+        if plan["mac"] or plan["address"] or plan["up"]:
+            namespace.configure(self.name, plan["mac"], plan["address"], plan["up"])
+        if plan["tx_off"] or plan["rx_off"]:
+            namespace.checksum_offload_off(self.name, plan["tx_off"], plan["rx_off"])
+        for argv, check in plan["commands"]:
+            run_in_node(self.node, argv, check=check)
 
     def apply_shaping(self):
         """(Re)install the qdiscs; OVS clears a port's root qdisc when adding it."""
@@ -299,8 +314,9 @@ class EmuLink(Link):
         On failure the caller deletes the link (it knows which lock to hold).
         """
         steps, self.deferred = self.deferred or [], None
-        for step in steps:
-            step()
+        with netlink.Session() as session:
+            for step in steps:
+                step(session)
 
     def _delete_created_pair(self):
         """Undo makeIntfPair after a failure while configuring the ends."""
@@ -321,32 +337,26 @@ class EmuLink(Link):
         for name in (intfname1, intfname2):
             check_intf_name(name)
         if self.deferred is not None:
-            self.deferred.append(lambda: self._make_pair(intfname1, intfname2, addr1, addr2,
-                                                         node1, node2))
+            self.deferred.append(lambda session: self._make_pair(
+                session, intfname1, intfname2, addr1, addr2, node1, node2))
         else:
-            self._make_pair(intfname1, intfname2, addr1, addr2, node1, node2)
+            with netlink.Session() as session:
+                self._make_pair(session, intfname1, intfname2, addr1, addr2, node1, node2)
 
-    def _make_pair(self, intfname1, intfname2, addr1, addr2, node1, node2):
+    def _make_pair(self, session, intfname1, intfname2, addr1, addr2, node1, node2):
         for node, name in ((node1, intfname1), (node2, intfname2)):
             if hasattr(node, "yield_intf_name"):
                 node.yield_intf_name(name)   # a requested name wins over Docker's eth0
-        argv = ["ip", "link", "add", "name", intfname1]
-        argv += _netns_args(node1) + (["address", addr1] if addr1 else [])
-        argv += ["type", "veth", "peer", "name", intfname2]
-        argv += _netns_args(node2) + (["address", addr2] if addr2 else [])
         try:
-            system.run(argv)
-        except system.CommandError as err:
-            if "File exists" in err.stderr:
-                raise InvalidInterfaceName("interface %s on %s or %s on %s exists already" % (
-                    intfname1, node1, intfname2, node2)) from err
-            raise
+            session.make_veth(intfname1, node1, addr1, intfname2, node2, addr2)
+        except netlink.InterfaceExists as err:
+            raise InvalidInterfaceName("interface %s on %s or %s on %s exists already" % (
+                intfname1, node1, intfname2, node2)) from err
         self._created = ((node1, intfname1), (node2, intfname2))
         if self.owner_alias:
             for node, name in ((node1, intfname1), (node2, intfname2)):
                 if not _in_own_namespace(node):
-                    system.run(["ip", "link", "set", "dev", name, "alias",
-                                self.owner_alias])
+                    session.namespace(None).set_alias(name, self.owner_alias)
 
     def delete(self):
         """Delete both ends (deleting one veth end removes its peer).
@@ -368,9 +378,6 @@ class EmuLink(Link):
 def _in_own_namespace(node):
     return node is not None and node.inNamespace
 
-
-def _netns_args(node):
-    return ["netns", str(node.pid)] if _in_own_namespace(node) else []
 
 
 class TCLink(EmuLink):

@@ -23,15 +23,16 @@ from emuvim.dcemulator import system
 from emuvim.dcemulator.controller import backend_for
 from emuvim.dcemulator.docker_host import DockerEngine, DockerHost
 from emuvim.dcemulator.links import (EmuIntf, EmuLink, NetemUnavailable, PatchLink,
-                                     needs_netem, needs_shaping, probe_qdisc,
+                                     check_mac, needs_netem, needs_shaping, probe_qdisc,
                                      shaping_attributes)
 from emuvim.dcemulator.node import Datacenter, EmulatorCompute, EmulatorExtSAP
 from emuvim.dcemulator.ownership import LABEL_RUN, RunIdentity, RunRecord
 from emuvim.dcemulator.resourcemodel import CPU_PERIOD, ResourceModelRegistrar
 from emuvim.dcemulator.monitoring import Monitoring
 from emuvim.dcemulator.sdn import Chaining, Topology
-from emuvim.dcemulator.switch import (EmuSwitch, choose_datapath, choose_port_type,
-                                     delete_bridges, list_bridges, start_switches)
+from emuvim.dcemulator.switch import (EmuSwitch, VsctlBatcher, choose_datapath,
+                                     choose_port_type, delete_bridges, list_bridges,
+                                     start_switches)
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +89,7 @@ class DCNetwork(Mininet):
         self.identity = RunIdentity.new()
         self.record = RunRecord(self.identity)
         self._lock = threading.RLock()
+        self.vsctl_batcher = VsctlBatcher()    # concurrent port changes share transactions
         self._pending_names = set()
         self._stop_hooks = []
         self._next_dpid = SWITCHDPID_BASE
@@ -217,6 +219,9 @@ class DCNetwork(Mininet):
             params.setdefault("port_type", self.port_type)
             params.setdefault("external_ids", self.identity.ovs_external_ids())
             params.setdefault("dpid", self._default_dpid(name))
+            cls = params.get("cls") or self.switch
+            if isinstance(cls, type) and issubclass(cls, EmuSwitch):
+                params.setdefault("vsctl_batcher", self.vsctl_batcher)
             switch = Mininet.addSwitch(self, name, **params)
             switch.controlled = controlled
             if self.started:
@@ -385,7 +390,7 @@ class DCNetwork(Mininet):
                 side = dict(params.get(key) or {})
                 if side.get("mac"):
                     # The MAC is set when the veth is created (Mininet's addr1/addr2).
-                    params[addr] = side.pop("mac")
+                    params[addr] = check_mac(side.pop("mac"))
                 if isinstance(node, DockerHost) and not side.get("ip"):
                     side["ip"] = self._first_ip_param(node) or self._next_host_ip()
                 params[key] = side

@@ -10,6 +10,7 @@ import json
 import logging
 import os
 import re
+import threading
 
 from mininet.node import OVSSwitch
 
@@ -152,6 +153,58 @@ def _ovsdb_map(values):
     return "{%s}" % ",".join('"%s"="%s"' % item for item in sorted(values.items()))
 
 
+class VsctlBatcher:
+    """ovs-vsctl commands of concurrent callers, run as one transaction.
+
+    Group commit: the first caller runs everything queued so far in one
+    ovs-vsctl (one process, one vswitchd reconfiguration); callers arriving
+    meanwhile queue up for the next one.  When a combined transaction fails,
+    each command runs alone so the failure reaches its own caller only.
+    A network owns one for all its switches.
+    """
+
+    def __init__(self):
+        self._cond = threading.Condition()
+        self._queue = []
+        self._busy = False
+
+    def run(self, args):
+        ticket = {"args": list(args), "done": False, "error": None}
+        with self._cond:
+            self._queue.append(ticket)
+            while self._busy and not ticket["done"]:
+                self._cond.wait()
+            if not ticket["done"]:
+                self._busy = True
+                batch, self._queue = self._queue, []
+        if not ticket["done"]:
+            try:
+                self._execute(batch)
+            finally:
+                with self._cond:
+                    self._busy = False
+                    self._cond.notify_all()
+        if ticket["error"] is not None:
+            raise ticket["error"]
+
+    @staticmethod
+    def _execute(batch):
+        try:
+            vsctl(*[arg for ticket in batch for arg in ticket["args"]])
+            failed = []
+        except system.CommandError as err:
+            failed = batch if len(batch) > 1 else []
+            if len(batch) == 1:
+                batch[0]["error"] = err
+        for ticket in failed:
+            try:
+                vsctl(*ticket["args"])
+            except system.CommandError as err:
+                ticket["error"] = err
+        for ticket in batch:
+            ticket["done"] = True
+
+
 class EmuSwitch(OVSSwitch):
     """An OVS bridge owned by one emulator run.
 
@@ -162,10 +215,14 @@ class EmuSwitch(OVSSwitch):
     the user calls ``cmd()``).
     """
 
-    def __init__(self, name, datapath="user", external_ids=None, port_type="system", **params):
+    def __init__(self, name, datapath="user", external_ids=None, port_type="system",
+                 vsctl_batcher=None, **params):
         check_intf_name(name)
         self.external_ids = dict(external_ids or {})
         self.port_type = port_type
+        # Ports added or removed while the bridge runs go through the
+        # network's batcher: concurrent VNF starts share transactions.
+        self.vsctl_batcher = vsctl_batcher or VsctlBatcher()
         self.started = False
         params.setdefault("protocols", "OpenFlow10,OpenFlow12,OpenFlow13")
         # Mininet's Switch.__init__ brings the root namespace's lo up through
@@ -264,7 +321,7 @@ class EmuSwitch(OVSSwitch):
 
     def attach(self, intf):
         """Add a port to the running bridge."""
-        vsctl(*self._add_port_args(intf))
+        self.vsctl_batcher.run(self._add_port_args(intf))
         self.fall_back_to_plain_ports([intf])
         self.TCReapply(intf)
 
@@ -275,7 +332,7 @@ class EmuSwitch(OVSSwitch):
             intf.apply_shaping()
 
     def detach(self, intf):
-        vsctl("--if-exists", "del-port", self.name, str(intf))
+        self.vsctl_batcher.run(["--", "--if-exists", "del-port", self.name, str(intf)])
 
     def stop(self, deleteIntfs=True):
         delete_bridges([self.name])

@@ -1,6 +1,6 @@
 import pytest
 
-from emuvim.dcemulator.links import (IFNAMSIZ, InvalidInterfaceName, clean_intf_id,
+from emuvim.dcemulator.links import (IFNAMSIZ, InvalidInterfaceName, check_mac, clean_intf_id,
                                      needs_netem, parse_number, parse_time_ms,
                                      port_intf_name, shaping_attributes, shaping_commands)
 
@@ -77,3 +77,13 @@ def test_shaping_netem_alone_is_root():
 
 def test_no_shaping_no_commands():
     assert shaping_commands("x-eth1") == []
+
+
+@pytest.mark.parametrize("mac", ["zz:zz:zz:zz:zz:zz", "02:00:00:00:00", "0200.0000.0001", 7, ""])
+def test_a_malformed_mac_is_refused_with_its_value(mac):
+    with pytest.raises(ValueError, match="invalid MAC address"):
+        check_mac(mac)
+
+
+def test_a_mac_is_kept_in_lower_case():
+    assert check_mac("02:AB:00:00:00:01") == "02:ab:00:00:00:01"

@@ -157,6 +157,7 @@ class DockerHost(Host):
         self.container_name = CONTAINER_PREFIX + name
         self.docker_params = dict(params)
         self.container_id = None
+        self.container_env = []
         self._shell_argv = None
         self.docker_intfs = {}      # Docker-made interface: its current name
         Host.__init__(self, name, **params)
@@ -178,6 +179,9 @@ class DockerHost(Host):
             raise ContainerStartError("cannot start container %s: %s" % (
                 self.container_name, err.explanation or err)) from err
         self.container_id = attrs["Id"]
+        # A container's environment is fixed at creation: kept for the
+        # VNF start/stop commands instead of inspecting again.
+        self.container_env = list(attrs.get("Config", {}).get("Env") or [])
         state = attrs["State"]
         if not state.get("Running") or not state.get("Pid"):
             logs = self.engine.logs_tail(self.container_name)

@@ -386,6 +386,7 @@ class DCNetwork(Mininet):
             patch = self.patch_links and both_switches and not needs_shaping(params)
             cls = PatchLink if patch else self.link
         with self._lock:
+            self._hand_port_type_to_switch(node1, node2, params)
             for node, key, addr in ((node1, "params1", "addr1"), (node2, "params2", "addr2")):
                 side = dict(params.get(key) or {})
                 if side.get("mac"):
@@ -419,6 +420,18 @@ class DCNetwork(Mininet):
         with self._lock:
             self._add_graph_edges(link, params)
         return link
+
+    @staticmethod
+    def _hand_port_type_to_switch(node1, node2, params):
+        """A VNF interface's `port_type` is about the switch port at the other end."""
+        sides = ((node1, "params1", node2, "params2"), (node2, "params2", node1, "params1"))
+        for node, key, other, other_key in sides:
+            side = dict(params.get(key) or {})
+            if "port_type" in side and not isinstance(node, EmuSwitch):
+                port_type = side.pop("port_type")
+                params[key] = side
+                if isinstance(other, EmuSwitch) and port_type is not None:
+                    params[other_key] = dict(params.get(other_key) or {}, port_type=port_type)
 
     def _first_ip_param(self, node):
         """A Docker node's `ip` parameter applies to its first interface only."""

@@ -11,6 +11,7 @@ from emuvim.dcemulator.docker_engine import DEFAULT_IMAGE
 from emuvim.dcemulator.docker_host import NAME_PATTERN, DockerHost
 from emuvim.dcemulator.links import clean_intf_id
 from emuvim.dcemulator.resourcemodel import NotEnoughResourcesAvailable, cpu_limit
+from emuvim.dcemulator.switch import PORT_TYPES
 
 log = logging.getLogger(__name__)
 
@@ -31,8 +32,7 @@ class EmulatorCompute(DockerHost):
     STOP_COMMAND_VARS = ("VIM_EMU_CMD_STOP", "SON_EMU_CMD_STOP")
 
     def _image_command(self, names):
-        env = dict(item.split("=", 1) for item in
-                   (self.inspect()["Config"].get("Env") or []) if "=" in item)
+        env = dict(item.split("=", 1) for item in self.container_env if "=" in item)
         return next((env[n] for n in names if env.get(n) not in (None, "", "None")), None)
 
     def start_vnf_command(self, names=START_COMMAND_VARS):
@@ -107,7 +107,10 @@ def normalize_network(network):
     """vim-emu's `network` argument as a list of interface dicts with clean ids.
 
     None/{}/[] mean one interface "emu0" (as in vim-emu); "none" means no
-    emulator interface at all; a single dict is one interface.
+    emulator interface at all; a single dict is one interface.  An entry's
+    "port_type" ("afxdp-nonpmd", "afxdp", "auto" or "system") asks for that
+    kind of switch port for this interface alone, whatever the network's
+    default: AF_XDP only where the throughput is worth its start cost.
     Raises ValueError for bad ids, duplicates or unparsable addresses.
     """
     if network == NO_NETWORK:
@@ -135,6 +138,10 @@ def normalize_network(network):
             if "/" not in entry["ip"]:
                 raise ValueError("interface %s: ip %r needs a prefix length, e.g. %s/24" % (
                     entry["id"], entry["ip"], entry["ip"]))
+        port_type = entry.get("port_type")
+        if port_type is not None and port_type != "auto" and port_type not in PORT_TYPES:
+            raise ValueError("interface %s: port_type must be 'auto' or one of %s, not %r"
+                             % (entry["id"], ", ".join(PORT_TYPES), port_type))
         result.append(entry)
     return result
 

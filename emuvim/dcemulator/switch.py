@@ -302,14 +302,22 @@ class EmuSwitch(OVSSwitch):
         if isinstance(intf, PatchIntf):
             args += ["type=patch", "options:peer=%s" % intf.peer.name]
         elif self._fast_port(intf):
-            args.append("type=%s" % self.port_type)
+            args.append("type=%s" % self.intf_port_type(intf))
         return args
+
+    def intf_port_type(self, intf):
+        """The port's OVS type: the interface's own request, else the switch's."""
+        requested = (getattr(intf, "params", None) or {}).get("port_type")
+        if requested is None:
+            return self.port_type
+        return choose_port_type(requested, self.datapath)
 
     def _fast_port(self, intf):
         """AF_XDP for unshaped veth ports only: its transmit path bypasses tc qdiscs."""
         if isinstance(intf, PatchIntf):
             return False
-        return self.port_type != "system" and not needs_shaping(getattr(intf, "shaping", {}))
+        return (self.intf_port_type(intf) != "system"
+                and not needs_shaping(getattr(intf, "shaping", {})))
 
     def fall_back_to_plain_ports(self, intfs):
         """Ports OVS could not open as AF_XDP become plain ports."""

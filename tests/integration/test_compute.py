@@ -1,6 +1,7 @@
 """Compute nodes: lifecycle, status, resources, run-time interfaces."""
 
 import docker
+import pytest
 
 from emuvim.dcemulator.node import EmulatorCompute
 
@@ -129,3 +130,26 @@ def test_many_computes_started_concurrently(two_pops):
     ports = {n.getStatus()["network"][0]["dc_portname"] for n in nodes}
     assert len(ports) == 6
     assert ping_ok(nodes[0], "10.7.0.6")
+
+
+def test_an_interface_can_ask_for_an_af_xdp_port_alone(make_net):
+    """The network keeps plain ports; one VNF interface asks for AF_XDP."""
+    import subprocess
+    from emuvim.dcemulator.switch import supported_interface_types
+    net = make_net(port_type="system")
+    dc = net.addDatacenter("dc1")
+    net.start()
+    fast = dc.startCompute("fast", network=[{"id": "data", "ip": "10.0.0.1/24",
+                                             "port_type": "afxdp-nonpmd"}])
+    plain = dc.startCompute("plain", network=[{"id": "data", "ip": "10.0.0.2/24"}])
+
+    def port_type(vnf):
+        port = vnf.intf("data").link.intf2.name
+        return subprocess.run(["ovs-vsctl", "get", "Interface", port, "type"],
+                              capture_output=True, text=True).stdout.strip().strip('"')
+    if "afxdp-nonpmd" in supported_interface_types():
+        assert port_type(fast) == "afxdp-nonpmd"
+    assert port_type(plain) == ""
+    assert ping_ok(fast, "10.0.0.2") and ping_ok(plain, "10.0.0.1")
+    with pytest.raises(ValueError, match="port_type must be"):
+        dc.startCompute("bad", network=[{"id": "data", "port_type": "warp"}])

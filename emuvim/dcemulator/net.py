@@ -30,7 +30,7 @@ from emuvim.dcemulator.ownership import LABEL_RUN, RunIdentity, RunRecord
 from emuvim.dcemulator.resourcemodel import CPU_PERIOD, ResourceModelRegistrar
 from emuvim.dcemulator.monitoring import Monitoring
 from emuvim.dcemulator.sdn import Chaining, Topology
-from emuvim.dcemulator.switch import (EmuSwitch, VsctlBatcher, choose_datapath,
+from emuvim.dcemulator.switch import (EmuSwitch, VsctlBatcher, attach_ports, choose_datapath,
                                      choose_port_type, delete_bridges, list_bridges,
                                      start_switches)
 
@@ -377,7 +377,40 @@ class DCNetwork(Mininet):
 
     def addLink(self, node1, node2, port1=None, port2=None, cls=None, **params):
         """Link two nodes (Datacenter objects, PoP labels, node names or nodes)."""
+        return self.addLinks([dict(params, node1=node1, node2=node2, port1=port1,
+                                   port2=port2, cls=cls)])[0]
+
+    def addLinks(self, specs):
+        """Several links at once, all or none: [{node1, node2, and addLink's
+        other arguments}].  A VNF's interfaces come this way, so their switch
+        ports are added in one OVSDB transaction."""
         self._check_not_stopped()
+        prepared = [self._prepare_link(**spec) for spec in specs]
+        links = []
+        try:
+            with self._lock:
+                for node1, node2, port1, port2, cls, params in prepared:
+                    links.append(self._make_link(node1, node2, port1, port2, cls, params))
+            # Under the lock only the Python side was made (ports reserved,
+            # names, addresses).  The devices, their addresses and offloads,
+            # and the OVS ports need no shared state: outside it, concurrent
+            # VNF starts overlap.
+            for link in links:
+                if isinstance(link, EmuLink):
+                    link.realize()
+            attach_ports([intf for link in links for intf in (link.intf1, link.intf2)
+                          if isinstance(intf.node, EmuSwitch) and intf.node.started])
+        except BaseException:
+            with self._lock:
+                for link in links:
+                    self._delete_link(link)
+            raise
+        with self._lock:
+            for link, (*_nodes, params) in zip(links, prepared):
+                self._add_graph_edges(link, params)
+        return links
+
+    def _prepare_link(self, node1, node2, port1=None, port2=None, cls=None, **params):
         node1, node2 = self._resolve(node1), self._resolve(node2)
         params = self._check_netem(node1, node2, params)
         if cls is None or cls.__module__ == "mininet.link":
@@ -385,41 +418,29 @@ class DCNetwork(Mininet):
             both_switches = all(isinstance(n, EmuSwitch) for n in (node1, node2))
             patch = self.patch_links and both_switches and not needs_shaping(params)
             cls = PatchLink if patch else self.link
-        with self._lock:
-            self._hand_port_type_to_switch(node1, node2, params)
-            for node, key, addr in ((node1, "params1", "addr1"), (node2, "params2", "addr2")):
-                side = dict(params.get(key) or {})
-                if side.get("mac"):
-                    # The MAC is set when the veth is created (Mininet's addr1/addr2).
-                    params[addr] = check_mac(side.pop("mac"))
-                if isinstance(node, DockerHost) and not side.get("ip"):
-                    side["ip"] = self._first_ip_param(node) or self._next_host_ip()
-                params[key] = side
-            if any(getattr(n, "userspace", False) for n in (node1, node2)):
-                # OVS's userspace datapath forwards frames with partial checksums
-                # unfixed: TCP over veth stalls unless TX offload is off.
-                params.setdefault("txo", False)
-                params.setdefault("rxo", False)
-            params.setdefault("owner_alias", self.identity.veth_alias())
-            if issubclass(cls, EmuLink):
-                params["defer"] = True
-            link = Mininet.addLink(self, node1, node2, port1, port2, cls=cls, **params)
-        # Under the lock only the Python side was made (ports reserved, names,
-        # addresses).  The devices, their addresses and offloads, and the OVS
-        # port need no shared state: outside it, concurrent VNF starts overlap.
-        try:
-            if isinstance(link, EmuLink):
-                link.realize()
-            for intf in (link.intf1, link.intf2):
-                if isinstance(intf.node, EmuSwitch) and intf.node.started:
-                    intf.node.attach(intf)
-        except BaseException:
-            with self._lock:
-                self._delete_link(link)
-            raise
-        with self._lock:
-            self._add_graph_edges(link, params)
-        return link
+        return node1, node2, port1, port2, cls, params
+
+    def _make_link(self, node1, node2, port1, port2, cls, params):
+        """The link's Python side (called under the lock; `params` completed in place)."""
+        self._hand_port_type_to_switch(node1, node2, params)
+        for node, key, addr in ((node1, "params1", "addr1"), (node2, "params2", "addr2")):
+            side = dict(params.get(key) or {})
+            if side.get("mac"):
+                # The MAC is set when the veth is created (Mininet's addr1/addr2).
+                params[addr] = check_mac(side.pop("mac"))
+            if isinstance(node, DockerHost) and not side.get("ip"):
+                side["ip"] = self._first_ip_param(node) or self._next_host_ip()
+            params[key] = side
+        if any(getattr(n, "userspace", False) for n in (node1, node2)):
+            # OVS's userspace datapath forwards frames with partial checksums
+            # unfixed: TCP over veth stalls unless TX offload is off.
+            params.setdefault("txo", False)
+            params.setdefault("rxo", False)
+        params.setdefault("owner_alias", self.identity.veth_alias())
+        options = dict(params)
+        if isinstance(cls, type) and issubclass(cls, EmuLink):
+            options["defer"] = True
+        return Mininet.addLink(self, node1, node2, port1, port2, cls=cls, **options)
 
     @staticmethod
     def _hand_port_type_to_switch(node1, node2, params):

@@ -200,8 +200,8 @@ class Datacenter:
                                environment=environment, datacenter=self,
                                flavor_name=flavor_name, **params)
         try:
-            for nw in interfaces:
-                self.net.addLink(d, self.switch, params1=nw, intfName1=nw["id"])
+            self.net.addLinks([dict(node1=d, node2=self.switch, params1=nw, intfName1=nw["id"])
+                               for nw in interfaces])
             if self._resource_model is not None:
                 with self._resource_lock:
                     self._resource_model.allocate(d)

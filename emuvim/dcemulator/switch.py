@@ -205,6 +205,20 @@ class VsctlBatcher:
             ticket["done"] = True
 
 
+def attach_ports(intfs):
+    """Add the ports of `intfs` to their running bridges: one transaction per
+    batcher (a network's), then AF_XDP fallbacks and shaping per port."""
+    groups = {}
+    for intf in intfs:
+        batcher = intf.node.vsctl_batcher
+        groups.setdefault(id(batcher), (batcher, []))[1].append(intf)
+    for batcher, group in groups.values():
+        batcher.run([arg for intf in group for arg in intf.node._add_port_args(intf)])
+    for intf in intfs:
+        intf.node.fall_back_to_plain_ports([intf])
+        intf.node.TCReapply(intf)
+
+
 class EmuSwitch(OVSSwitch):
     """An OVS bridge owned by one emulator run.
 
@@ -329,9 +343,7 @@ class EmuSwitch(OVSSwitch):
 
     def attach(self, intf):
         """Add a port to the running bridge."""
-        self.vsctl_batcher.run(self._add_port_args(intf))
-        self.fall_back_to_plain_ports([intf])
-        self.TCReapply(intf)
+        attach_ports([intf])
 
     @staticmethod
     def TCReapply(intf):

@@ -32,42 +32,39 @@ from emuvim.dcemulator.net import DCNetwork  # noqa: E402
 REPEATS = 5
 
 
-def chain_install(k, controller):
+def time_chains(k, controller, chains, add, delete):
+    """Mean add/delete time of `chains` one-way chains between a VNF in the
+    first and one in the last of k PoPs in a line; add(net, i), delete(net)."""
     net = DCNetwork(controller=controller, enable_learning=False)
     try:
         pops = build_linear(net, k)
         net.start()
         pops[0].startCompute("src", network=[{"id": "emu0", "ip": "10.0.0.1/24"}])
         pops[-1].startCompute("dst", network=[{"id": "emu0", "ip": "10.0.0.2/24"}])
-        add = delete = 0.0
+        add_s = delete_s = 0.0
         for index in range(REPEATS):
-            add += timed(net.setChain, "src", "dst", cookie=index + 1)[0]
-            delete += timed(net.setChain, "src", "dst", cmd="del-flows")[0]
-        add, delete = add / REPEATS, delete / REPEATS
-        return ["1 x %d" % k, "os-ken REST" if controller else "ovs-ofctl", add * 1000,
-                delete * 1000, k / add]
+            add_s += timed(add, net, index)[0]
+            delete_s += timed(delete, net)[0]
+        add_s, delete_s = add_s / REPEATS, delete_s / REPEATS
+        return ["%d x %d" % (chains, k), "os-ken REST" if controller else "ovs-ofctl",
+                add_s * 1000, delete_s * 1000, chains * k / add_s]
     finally:
         net.stop()
+
+
+def chain_install(k, controller):
+    return time_chains(k, controller, 1,
+                       lambda net, i: net.setChain("src", "dst", cookie=i + 1),
+                       lambda net: net.setChain("src", "dst", cmd="del-flows"))
 
 
 def chain_batch(k, chains, controller):
-    net = DCNetwork(controller=controller, enable_learning=False)
-    try:
-        pops = build_linear(net, k)
-        net.start()
-        pops[0].startCompute("src", network=[{"id": "emu0", "ip": "10.0.0.1/24"}])
-        pops[-1].startCompute("dst", network=[{"id": "emu0", "ip": "10.0.0.2/24"}])
-        requests = [{"vnf_src_name": "src", "vnf_dst_name": "dst", "cookie": 7,
-                     "match": "dl_type=0x0800,nw_proto=17,tp_dst=%d" % (5000 + i)} for i in range(chains)]
-        add = delete = 0.0
-        for _ in range(REPEATS):
-            add += timed(net.setChains, requests)[0]
-            delete += timed(net.deleteChainsByCookie, 7)[0]
-        add, delete = add / REPEATS, delete / REPEATS
-        return ["%d x %d" % (chains, k), "os-ken REST" if controller else "ovs-ofctl",
-                add * 1000, delete * 1000, chains * k / add]
-    finally:
-        net.stop()
+    """`chains` chains (one per UDP port) in one setChains batch."""
+    requests = [{"vnf_src_name": "src", "vnf_dst_name": "dst", "cookie": 7,
+                 "match": "dl_type=0x0800,nw_proto=17,tp_dst=%d" % (5000 + i)}
+                for i in range(chains)]
+    return time_chains(k, controller, chains, lambda net, _i: net.setChains(requests),
+                       lambda net: net.deleteChainsByCookie(7))
 
 
 def iperf(client, server, ip, seconds):

@@ -40,6 +40,9 @@ from emuvim.api.tango.package import pack_project  # noqa: E402
 from emuvim.dcemulator.net import DCNetwork  # noqa: E402
 
 IMAGE = "emuvim/iperf-vnf:latest"
+# As the LLCM runs them: a tty and open stdin keep the image's bash alive
+# (without them the container exits at once and the start command cannot run).
+RUN_ARGS = ["-t", "-i", IMAGE]
 WORKERS = 8
 
 
@@ -119,7 +122,7 @@ def time_docker_run(n, workers, start_command=False):
     names = ["benchllcm%d" % i for i in range(n)]
 
     def run_and_start(name):
-        docker_run([name], [IMAGE], 1)
+        docker_run([name], RUN_ARGS, 1)
         subprocess.run(["docker", "exec", "-d", name, "sh", "-c", "$VIM_EMU_CMD"],
                        check=True, capture_output=True)
     try:
@@ -127,7 +130,7 @@ def time_docker_run(n, workers, start_command=False):
             with ThreadPoolExecutor(max_workers=workers) as pool:
                 seconds, _ = timed(lambda: list(pool.map(run_and_start, names)))
         else:
-            seconds, _ = timed(docker_run, names, [IMAGE], workers)
+            seconds, _ = timed(docker_run, names, RUN_ARGS, workers)
     finally:
         docker_rm(names)
     return seconds

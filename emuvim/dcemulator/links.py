@@ -308,15 +308,15 @@ class EmuLink(Link):
             self._delete_created_pair()
             raise
 
-    def realize(self):
-        """Run the commands a deferred link recorded, in their order.
+    def realize(self, session):
+        """Run the steps a deferred link recorded, in their order, on a
+        netlink Session (several links may share one).
 
         On failure the caller deletes the link (it knows which lock to hold).
         """
         steps, self.deferred = self.deferred or [], None
-        with netlink.Session() as session:
-            for step in steps:
-                step(session)
+        for step in steps:
+            step(session)
 
     def _delete_created_pair(self):
         """Undo makeIntfPair after a failure while configuring the ends."""

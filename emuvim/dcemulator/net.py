@@ -19,7 +19,7 @@ from mininet.net import Mininet
 from mininet.node import RemoteController
 from mininet.util import ipAdd
 
-from emuvim.dcemulator import system
+from emuvim.dcemulator import netlink, system
 from emuvim.dcemulator.controller import backend_for
 from emuvim.dcemulator.docker_host import DockerEngine, DockerHost
 from emuvim.dcemulator.links import (EmuIntf, EmuLink, NetemUnavailable, PatchLink,
@@ -395,9 +395,10 @@ class DCNetwork(Mininet):
             # names, addresses).  The devices, their addresses and offloads,
             # and the OVS ports need no shared state: outside it, concurrent
             # VNF starts overlap.
-            for link in links:
-                if isinstance(link, EmuLink):
-                    link.realize()
+            with netlink.Session() as session:      # a VNF's namespace opened once
+                for link in links:
+                    if isinstance(link, EmuLink):
+                        link.realize(session)
             attach_ports([intf for link in links for intf in (link.intf1, link.intf2)
                           if isinstance(intf.node, EmuSwitch) and intf.node.started])
         except BaseException:

@@ -217,7 +217,7 @@ class Chaining:
             for src, src_intf, dst, dst_intf, options in requests:
                 planned.append(self._plan_chain(src, src_intf, dst, dst_intf, options,
                                                 planned))
-            self._install_all(planned)
+            self._install_all([(chain, flow) for chain in planned for flow in chain.flows])
         except BaseException:
             for chain in planned:
                 if chain.vlan is not None:
@@ -252,14 +252,12 @@ class Chaining:
     def _install(self, owner, flows=None):
         """Install an owner's flows (or `flows` of it) unless one would
         overwrite another owner's."""
-        self._install_all([owner], {id(owner): flows} if flows is not None else None)
+        self._install_all([(owner, flow)
+                           for flow in (owner.flows if flows is None else flows)])
 
-    def _install_all(self, owners, flows_of=None):
-        """Every owner's flows in one installer call (one batch, one barrier
-        per switch), unless one would overwrite another owner's."""
-        flows_of = flows_of or {}
-        pairs = [(owner, flow) for owner in owners
-                 for flow in flows_of.get(id(owner), owner.flows)]
+    def _install_all(self, pairs):
+        """Flows of [(owner, flow)] in one installer call (one batch, one
+        barrier per switch), unless one would overwrite another owner's."""
         claimed = {}
         for owner, flow in pairs:
             other = self._flow_owners.get(_flow_key(flow)) or claimed.get(_flow_key(flow))

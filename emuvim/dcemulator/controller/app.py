@@ -102,13 +102,6 @@ class EmuSwitchApp(app_manager.OSKenApp):
         del waiting[msg.xid]
         lock.set()
 
-    def barrier(self, datapath):
-        request = datapath.ofproto_parser.OFPBarrierRequest(datapath)
-        msgs = []
-        ofctl_utils.send_stats_request(datapath, request, self.waiters, msgs, self.logger)
-        if not msgs:
-            raise RestError(504, "switch %d did not answer the barrier" % datapath.id)
-
     # -- the REST API (Ryu ofctl_rest subset) --------------------------------------
 
     def start(self):
@@ -138,10 +131,7 @@ class EmuSwitchApp(app_manager.OSKenApp):
             raise RestError(404, "unknown flow command %r" % command)
         if not isinstance(body, dict) or "dpid" not in body:
             raise RestError(400, "body must be a JSON object with 'dpid'")
-        datapath = self.datapath(body["dpid"])
-        ofctl.mod_flow_entry(datapath, body,
-                             getattr(datapath.ofproto, self.FLOW_COMMANDS[command]))
-        self.barrier(datapath)
+        self.send_flows([(self.datapath(body["dpid"]), command, body)])
         return {}
 
     def flowentries(self, batch):
@@ -163,13 +153,18 @@ class EmuSwitchApp(app_manager.OSKenApp):
             if not isinstance(body, dict) or "dpid" not in body:
                 raise RestError(400, "each flow must be a JSON object with 'dpid'")
             steps.append((self.datapath(body["dpid"]), command, body))
+        return {"applied": len(steps), "switches": self.send_flows(steps)}
+
+    def send_flows(self, steps):
+        """Send [(datapath, command, body)], then one barrier per switch;
+        returns how many switches were touched."""
         touched = {}
         for datapath, command, body in steps:
             ofctl.mod_flow_entry(datapath, body,
                                  getattr(datapath.ofproto, self.FLOW_COMMANDS[command]))
             touched[datapath.id] = datapath
         self.barriers(list(touched.values()))
-        return {"applied": len(steps), "switches": len(touched)}
+        return len(touched)
 
     def barriers(self, datapaths):
         """A barrier to each switch at once; wait for all replies."""

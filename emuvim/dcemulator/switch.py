@@ -14,7 +14,7 @@ import threading
 
 from mininet.node import OVSSwitch
 
-from emuvim.dcemulator import system
+from emuvim.dcemulator import netlink, system
 from emuvim.dcemulator.links import PatchIntf, check_intf_name, needs_shaping
 
 log = logging.getLogger(__name__)
@@ -114,10 +114,18 @@ DELETE_S_PER_BRIDGE = 0.1      # the limit of one deletion transaction grows wit
 
 
 def delete_bridges(names):
-    """Delete the named bridges (missing ones are fine) in one transaction."""
+    """Delete the named bridges (missing ones are fine) in one transaction.
+
+    Their local ports go first, in one kernel batch: the transaction alone
+    would remove them one by one at ~20 ms each.
+    """
     names = list(names)
     if not names:
         return
+    try:
+        netlink.delete_tap_devices(names)
+    except Exception as err:     # the transaction below removes them anyway, slower
+        log.warning("could not remove the bridges' local ports in one batch: %s", err)
     args = []
     for name in names:
         args += ["--", "--if-exists", "del-br", name]

@@ -54,6 +54,8 @@ def bystanders_intact():
     running = _sh("docker", "inspect", "-f", "{{.State.Running}}", BYSTANDER_CONTAINER)
     return (running.stdout.strip() == "true"
             and _sh("ovs-vsctl", "br-exists", BYSTANDER_BRIDGE).returncode == 0
+            # the bridge's local port, a tap device like those of our bridges
+            and _sh("ip", "link", "show", BYSTANDER_BRIDGE).returncode == 0
             and _sh("ip", "link", "show", BYSTANDER_VETH[0]).returncode == 0)
 
 

@@ -5,6 +5,7 @@ import signal
 import subprocess
 import sys
 
+from emuvim.dcemulator import netlink
 from emuvim.dcemulator.ownership import process_start_time
 
 from helpers import containers_of, owned_objects, NOTHING_OWNED
@@ -30,6 +31,29 @@ def test_stop_removes_everything_and_is_idempotent(make_net):
     net.stop()
     net.stop()
     assert owned_objects(run_id) == NOTHING_OWNED
+
+
+def test_tap_batch_deletes_only_the_named_taps():
+    """Bridges' local ports go in one kernel batch: a named device that is
+    no tap, and a tap not named, stay."""
+    names = {"xttap0": "tuntap", "xttap1": "tuntap", "xtnottap": "veth", "xtothertap": "tuntap"}
+    try:
+        for name, kind in names.items():
+            argv = (["ip", "tuntap", "add", "dev", name, "mode", "tap"] if kind == "tuntap"
+                    else ["ip", "link", "add", name, "type", "veth", "peer", "name", name + "p"])
+            subprocess.run(argv, check=True)
+        deleted = netlink.delete_tap_devices(["xttap0", "xttap1", "xtnottap", "xtabsent"])
+        assert deleted == ["xttap0", "xttap1"]
+        present = {name: _link_exists(name) for name in names}
+        assert present == {"xttap0": False, "xttap1": False, "xtnottap": True,
+                           "xtothertap": True}
+    finally:
+        for name in names:
+            subprocess.run(["ip", "link", "del", name], capture_output=True)
+
+
+def _link_exists(name):
+    return subprocess.run(["ip", "link", "show", name], capture_output=True).returncode == 0
 
 
 def test_clean_after_sigkill_removes_only_the_dead_run(make_net):

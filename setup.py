@@ -9,6 +9,8 @@ setup(
     license="Apache-2.0",
     python_requires=">=3.9",
     packages=find_packages(include=["emuvim", "emuvim.*"]),
+    # the dashboard's page, scripts and vendored graph/chart libraries
+    package_data={"emuvim.api.dashboard": ["static/*.*", "static/vendor/*"]},
     # Mininet comes from Debian's python3-mininet (the PyPI release is stale and
     # lacks mnexec); the virtualenv is created with --system-site-packages.
     install_requires=[
@@ -26,6 +28,9 @@ setup(
         "rich>=13",
     ],
     extras_require={"test": ["pytest>=7", "pytest-timeout>=2", "schemathesis>=4",
+                             # drives Debian's Chromium in the dashboard tests
+                             # (its own browser download is never used)
+                             "playwright>=1.40",
                              # the real OpenStack clients the OpenStack API is tested with
                              "openstacksdk>=4", "python-openstackclient>=7",
                              "python-heatclient>=3", "python-novaclient>=18",

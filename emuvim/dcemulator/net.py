@@ -92,6 +92,7 @@ class DCNetwork(Mininet):
         self.vsctl_batcher = VsctlBatcher()    # concurrent port changes share transactions
         self._pending_names = set()
         self._stop_hooks = []
+        self._service_sources = []
         self._next_dpid = SWITCHDPID_BASE
         self._host_bridges = None
         self.started = False
@@ -569,6 +570,27 @@ class DCNetwork(Mininet):
             dc.containers.clear()
         for err in errors:
             log.warning("while stopping %s: %s", self.identity.run_id, err)
+
+    def add_service_source(self, source):
+        """Register an object whose `service_groups()` lists the service
+        instances it runs on this network (the LLCM does), so that views such
+        as the dashboard can group VNFs by service.  The core never reads
+        inside the groups."""
+        if source not in self._service_sources:
+            self._service_sources.append(source)
+
+    def remove_service_source(self, source):
+        if source in self._service_sources:
+            self._service_sources.remove(source)
+
+    def service_groups(self):
+        groups = []
+        for source in list(self._service_sources):
+            try:
+                groups.extend(source.service_groups())
+            except Exception as err:     # one broken source must not hide the others
+                log.warning("service source %r failed: %s", source, err)
+        return groups
 
     def add_stop_hook(self, hook):
         """Call `hook()` first thing in stop() (scenarios on top of the core,

@@ -19,6 +19,7 @@ import random
 import socket
 import struct
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 from pyroute2 import IPRoute
 from pyroute2.netlink.exceptions import NetlinkError
@@ -64,12 +65,39 @@ def _sockets_in_netns(pid):
     return result["sockets"]
 
 
+class OwnThread:
+    """An object whose method calls all run on one worker thread of its own.
+
+    pyroute2's synchronous API sets its transport up per thread and drives an
+    asyncio loop, which cannot run in a thread where another loop runs (a
+    Jupyter kernel, Playwright's sync API, an async handler).  One thread per
+    IPRoute keeps both true wherever the emulator is called from.
+    """
+
+    def __init__(self, factory):
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="netlink")
+        self._target = self._worker.submit(factory).result()
+
+    def __getattr__(self, name):
+        attribute = getattr(self._target, name)
+        if not callable(attribute):
+            return attribute
+        return lambda *args, **kwargs: self._worker.submit(attribute, *args, **kwargs).result()
+
+    def close(self):
+        try:
+            self._worker.submit(self._target.close).result()
+        finally:
+            self._worker.shutdown()
+
+
 class Namespace:
     """Netlink and ethtool access to one network namespace (a pid's, or ours)."""
 
     def __init__(self, pid=None):
         route, self._ioctl = _sockets_in_netns(pid) if pid else _open_sockets()
-        self.ipr = IPRoute(fileno=route.detach())
+        fileno = route.detach()
+        self.ipr = OwnThread(lambda: IPRoute(fileno=fileno))
 
     def close(self):
         self.ipr.close()

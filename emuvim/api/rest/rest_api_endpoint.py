@@ -5,6 +5,7 @@ endpoints can run in one process.
 """
 
 import tempfile
+import threading
 
 from emuvim.api.dockervim.guard import api_token
 from emuvim.api.rest.app import build_app
@@ -25,6 +26,7 @@ class RestApiEndpoint:
         self.net = None
         self._registry = None
         self._server = None
+        self.stopping = threading.Event()     # ends the dashboard's event streams
         if DCnetwork is not None:
             self.connectDCNetwork(DCnetwork)
 
@@ -52,10 +54,12 @@ class RestApiEndpoint:
         run_dir = self.net.record.path if self.net is not None else tempfile.gettempdir()
         # Bound beyond loopback, /v1 needs a bearer token (guard.api_token).
         self.api_token = api_token(self.ip, run_dir)
+        self.stopping.clear()
         self._server = ThreadedServer(build_app(self), self.ip, self.port)
         self.port = self._server.start()
 
     def stop(self):
+        self.stopping.set()
         if self._server is not None:
             self._server.stop()
             self._server = None

@@ -46,6 +46,7 @@ class TangoLLCMEndpoint:
         self.llcm = TangoLLCM(placement=placement_algorithm_obj, options=llcm_options,
                               storage_dir=storage_dir,
                               rules=self.make_rules(llcm_options, **rules_options))
+        self.llcm.kind = self.NAME
         self._server = None
         self.exit_requested = threading.Event()
 

@@ -223,6 +223,14 @@ class ServiceInstance:
                 "instance_name": self.name, "status": self.status,
                 "created_at": self.created_at}
 
+    def group(self):
+        """What a view needs to draw this instance around its VNFs."""
+        return {"uuid": self.uuid, "name": self.name, "status": self.status,
+                "cookie": self.cookie, "vnfs": [u.name for u in self.plan.units],
+                "saps": [s.name for s in self.plan.saps],
+                "links": [{"id": l.id, "type": l.kind, "subnet": str(l.subnet)}
+                          for l in self.plan.links]}
+
     def details(self):
         result = self.summary()
         result["cookie"] = self.cookie

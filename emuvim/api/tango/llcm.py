@@ -101,6 +101,8 @@ class TangoLLCM:
     Both read both package formats.
     """
 
+    kind = "5GTANGO LLCM"     # how views name this engine; the SONATA front end renames it
+
     def __init__(self, placement=None, options=None, storage_dir=None, rules=None):
         self.placement = placement or RoundRobinDcPlacement()
         self.options = options or LlcmOptions()
@@ -121,6 +123,14 @@ class TangoLLCM:
 
     def connectDatacenter(self, dc):
         self.dcs[dc.label] = dc
+        if getattr(dc, "net", None) is not None:
+            dc.net.add_service_source(self)
+
+    def service_groups(self):
+        """The running instances as the network's views show them (dashboard)."""
+        with self._lock:
+            instances = list(self.instances.values())
+        return [dict(instance.group(), kind=self.kind) for instance in instances]
 
     @property
     def net(self):
@@ -331,6 +341,9 @@ class TangoLLCM:
     def close(self, terminate_instances=False):
         if terminate_instances:
             self.terminate_all()
+        for net in {id(dc.net): dc.net for dc in self.dcs.values()
+                    if getattr(dc, "net", None) is not None}.values():
+            net.remove_service_source(self)
         if self._own_storage:
             shutil.rmtree(self.storage_dir, ignore_errors=True)
 

@@ -8,6 +8,9 @@
    LLCM over HTTP as a .tgo: vnf0 and vnf1 placed round robin on the PoPs,
    chained by its E-Lines, reachable from the host over its management E-LAN.
 
+The REST API (and its web dashboard, printed at the start) listens on
+127.0.0.1:5001, or a free port if that one is taken.
+
 Run by `./run demo`.  With a terminal attached it drops into the Mininet CLI
 (try `client ping server`, `server ip addr`); without one it prints the
 summary and exits 0 if traffic flowed, 1 otherwise.
@@ -26,6 +29,8 @@ from mininet.node import RemoteController
 from rich.console import Console
 from rich.table import Table
 
+from emuvim.api.rest.rest_api_endpoint import RestApiEndpoint
+from emuvim.api.server import ServerError
 from emuvim.api.tango import TangoLLCMEndpoint
 from emuvim.api.tango.package import pack_project
 from emuvim.dcemulator.net import DCNetwork
@@ -49,6 +54,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--bw", type=float, default=100, help="inter-PoP link Mbit/s")
     parser.add_argument("--no-cli", action="store_true", help="never open the CLI")
+    parser.add_argument("--rest-port", type=int, default=5001,
+                        help="REST API and dashboard port (0: any free one)")
     args = parser.parse_args()
     setLogLevel("output")  # shows CLI output, not the build chatter
     console = Console()
@@ -58,6 +65,8 @@ def main():
         dc1 = net.addDatacenter("dc1")
         dc2 = net.addDatacenter("dc2")
         net.addLink(dc1, dc2, bw=args.bw)
+        rest = start_rest_api(net, args.rest_port)
+        console.print("dashboard: %s/dashboard (live while the demo runs)" % rest.url)
         net.start()
         client = dc1.startCompute("client", image="emuvim/base:latest",
                                   network=[{"id": "emu0", "ip": "10.0.0.1/24"}])
@@ -95,6 +104,21 @@ def main():
         return 0 if ok else 1
     finally:
         net.stop()
+
+
+def start_rest_api(net, port):
+    """The REST API on 127.0.0.1:port, or on a free port if that one is taken;
+    it stops with the network."""
+    rest = RestApiEndpoint("127.0.0.1", port, DCnetwork=net)
+    for dc in net.dcs.values():
+        rest.connectDatacenter(dc)
+    try:
+        rest.start()
+    except ServerError:
+        rest.port = 0
+        rest.start()
+    net.add_stop_hook(rest.stop)
+    return rest
 
 
 def llcm_demo(net, console):

@@ -8,13 +8,17 @@ from helpers import containers_of
 schemathesis = pytest.importorskip("schemathesis")
 
 EXAMPLES_PER_OPERATION = 20
+# Endless by design (server-sent events); its parameter checks are tested in
+# test_dashboard.py.
+STREAMS = {"/dashboard/events"}
 
 
 def test_no_server_errors_and_nothing_left(api):
     net, url = api
     net.dcs["datacenter0"].startCompute("vnf1", image="emuvim/busybox:latest")
     schema = schemathesis.openapi.from_url(url + "/openapi.json")
-    operations = [result.ok() for result in schema.get_all_operations()]
+    operations = [op for op in (result.ok() for result in schema.get_all_operations())
+                  if op.path not in STREAMS]
     assert len(operations) >= 14
     failures, statuses = [], []
     for operation in operations:

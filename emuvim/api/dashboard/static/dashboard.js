@@ -198,7 +198,23 @@
     const rows = Math.ceil(topology.pops.length / columns);
     let spare = 0;
     const below = () => ({ x: (spare++) * 120, y: rows * SPACING + 40 });
-    for (const sw of topology.switches) if (!pos["sw:" + sw.name]) pos["sw:" + sw.name] = below();
+    // Other switches (SAPs among them) hang below the PoP they are linked to.
+    const popOfSwitch = Object.fromEntries(topology.pops.map(p => [p.switch, p.label]));
+    const hanging = {};
+    for (const sw of topology.switches) {
+      if (pos["sw:" + sw.name]) continue;
+      const link = topology.links.find(l => (l.a === sw.name && popOfSwitch[l.b]) ||
+                                            (l.b === sw.name && popOfSwitch[l.a]));
+      const pop = link ? popOfSwitch[link.a === sw.name ? link.b : link.a] : null;
+      if (pop) (hanging[pop] = hanging[pop] || []).push(sw.name);
+      else pos["sw:" + sw.name] = below();
+    }
+    for (const [pop, names] of Object.entries(hanging)) {
+      names.forEach((name, k) => {
+        pos["sw:" + name] = { x: centre[pop].x + (k - (names.length - 1) / 2) * 110,
+                              y: centre[pop].y + 175 };
+      });
+    }
     const ring = {};
     for (const vnf of topology.vnfs) (ring[vnf.pop] = ring[vnf.pop] || []).push(vnf);
     for (const [pop, members] of Object.entries(ring)) {

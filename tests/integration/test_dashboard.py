@@ -151,6 +151,12 @@ def test_live_topology_chain_and_rates_without_reload(shaped_two_pops, page):
         screenshot(page, "3-rates-while-iperf3-runs")
     finally:
         vnf1.cmd("pkill iperf3")
+
+    # A VNF stopped through the REST API goes, with its charts.
+    assert requests.delete(endpoint.url + "/restapi/compute/dc1/vnf3").status_code == 200
+    page.wait_for_selector('#vnfs tr[data-key="vnf3"]', state="detached", timeout=WAIT_MS)
+    page.wait_for_function("!('cpu:vnf3' in window.emuvimDashboard.histories)", timeout=WAIT_MS)
+    assert "vnf:vnf3" not in graph_ids(page, "nodes")
     assert page.evaluate("window.stillTheSamePage") is True
 
 

@@ -58,3 +58,13 @@ def test_topology_without_a_network_is_empty():
     picture = topology(None)
     assert picture["run_id"] is None
     assert all(picture[key] == [] for key in ("pops", "vnfs", "chains", "lans", "services"))
+
+
+def test_network_from_the_endpoint_or_else_from_its_pops():
+    from types import SimpleNamespace
+    from emuvim.api.dashboard import network_of
+    net, other = object(), object()
+    pop = SimpleNamespace(net=net)
+    assert network_of(SimpleNamespace(net=other, dcs={"dc1": pop})) is other
+    assert network_of(SimpleNamespace(net=None, dcs={"dc1": pop})) is net
+    assert network_of(SimpleNamespace(net=None, dcs={})) is None

@@ -64,8 +64,8 @@ def router(endpoint):
 
     @api.get("/dashboard/state", summary="topology and rates, once (JSON)")
     def state():
-        sampler = Sampler(endpoint.net)
-        return {"topology": topology(endpoint.net), "metrics": sampler.sample()}
+        net = network_of(endpoint)
+        return {"topology": topology(net), "metrics": Sampler(net).sample()}
 
     @api.get("/dashboard/events", summary="topology and rates as server-sent events",
              description="event `topology` whenever it changes, event `metrics` every "
@@ -79,14 +79,21 @@ def router(endpoint):
     return api
 
 
+def network_of(endpoint):
+    """The endpoint's network; for scripts that connected PoPs only, theirs."""
+    if endpoint.net is not None:
+        return endpoint.net
+    return next((dc.net for dc in endpoint.dcs.values() if getattr(dc, "net", None)), None)
+
+
 async def _stream(endpoint, request, interval):
-    sampler = Sampler(endpoint.net)
+    sampler = Sampler(network_of(endpoint))
     last = None
     while not endpoint.stopping.is_set() and not await request.is_disconnected():
-        if sampler.net is not endpoint.net:      # connectDCNetwork since: start afresh
-            sampler = Sampler(endpoint.net)
+        if sampler.net is not network_of(endpoint):      # connected since: start afresh
+            sampler = Sampler(network_of(endpoint))
         try:
-            picture, metrics = await run_in_threadpool(_sample, endpoint.net, sampler)
+            picture, metrics = await run_in_threadpool(_sample, sampler.net, sampler)
         except Exception as err:     # a bad moment (the network stopping): say so, go on
             log.warning("dashboard sample failed: %s", err)
             yield sse_event("problem", {"error": str(err)})

@@ -84,7 +84,7 @@
       const data = { id: "vnf:" + vnf.name, label: vnf.name, color: colors[vnf.name] || "#2f6fd6" };
       const pop = vnf.pop || (vnf.interfaces.length && popOfSwitch[vnf.interfaces[0].switch]);
       if (pop) data.parent = "pop:" + pop;
-      nodes.push({ data: data, classes: vnf.kind === "docker" ? "vnf" : "vnf " + vnf.kind });
+      nodes.push({ data: data, classes: vnf.kind === "sap" ? "sap" : "vnf" });  // SAP containers look like SAPs
       for (const intf of vnf.interfaces) {
         if (!intf.switch) continue;
         edges.push({ data: { id: "att:" + vnf.name + ":" + intf.name, source: "vnf:" + vnf.name,
@@ -387,6 +387,15 @@
       updates.push(["chain:" + id, [rates.bps]]);
     }
     for (const [key, values] of updates) drawChart(key, record(key, t, values));
+    // VNFs, interfaces and chains that are gone take their charts with them.
+    const live = new Set(updates.map(([key]) => key));
+    for (const key of Object.keys(dashboard.histories)) {
+      if (live.has(key)) continue;
+      delete dashboard.histories[key];
+      const chart = dashboard.charts[key];
+      if (chart && chart.plot) chart.plot.destroy();
+      delete dashboard.charts[key];
+    }
   }
 
   // -- wiring ------------------------------------------------------------------------

@@ -68,3 +68,24 @@ def test_network_from_the_endpoint_or_else_from_its_pops():
     assert network_of(SimpleNamespace(net=other, dcs={"dc1": pop})) is other
     assert network_of(SimpleNamespace(net=None, dcs={"dc1": pop})) is net
     assert network_of(SimpleNamespace(net=None, dcs={})) is None
+
+
+def test_batch_flow_counts_take_exactly_the_flow():
+    """One stats reply per switch: only entries with the flow's cookie,
+    priority and exactly its match fields count."""
+    from emuvim.dcemulator.chaining import Flow
+    from emuvim.dcemulator.controller.flows import _counts_of
+    flow = Flow("s1", 1, 1000, 7, (("in_port", 2),), (("output", 1),))
+    entries = [
+        {"cookie": 7, "priority": 1000, "match": {"in_port": 2}, "packet_count": 5,
+         "byte_count": 500},
+        # same port, narrower match (another chain's): not this flow
+        {"cookie": 7, "priority": 1000, "match": {"in_port": 2, "dl_type": 2048},
+         "packet_count": 40, "byte_count": 4000},
+        {"cookie": 8, "priority": 1000, "match": {"in_port": 2}, "packet_count": 1,
+         "byte_count": 1},
+        {"cookie": 7, "priority": 1001, "match": {"in_port": 2}, "packet_count": 1,
+         "byte_count": 1},
+    ]
+    assert _counts_of(flow, entries) == (5, 500)
+    assert _counts_of(flow, []) == (0, 0)

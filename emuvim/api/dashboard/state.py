@@ -9,7 +9,7 @@ can be taken every second.
 `Sampler` turns counters into rates between two of its samples: per-VNF CPU
 (cgroup) and memory, per-interface bit rates (kernel counters of the
 switch-side veth end, read from sysfs) and per-chain rates (the packets and
-bytes of the chain's ingress flow).  Each dashboard connection owns one, so
+bytes of the chain's ingress flow, one flow-stats request per switch).  Each dashboard connection owns one, so
 nothing is sampled while nobody looks.
 """
 
@@ -186,8 +186,10 @@ class Sampler:
                 rates = self._interface_rates(node, intf, now, keys)
                 if rates is not None:
                     metrics["interfaces"]["%s:%s" % (node.name, intf.name)] = rates
-        for chain in self._chains():
-            metrics["chains"][chain_id(chain.describe())] = self._chain_rates(chain, now, keys)
+        chains = self._chains()
+        for chain, counts in zip(chains, self._chain_counts(chains)):
+            metrics["chains"][chain_id(chain.describe())] = self._chain_rates(chain, counts,
+                                                                              now, keys)
         self.meter.keep_only(keys)
         return metrics
 
@@ -225,13 +227,20 @@ class Sampler:
             return []
         return list(self.net.chaining.chains)
 
-    def _chain_rates(self, chain, now, keys):
-        """Rates of the traffic entering the chain (its first flow's counters)."""
+    def _chain_counts(self, chains):
+        """(packets, bytes) entering each chain (its first flow), or Nones."""
+        if not chains:
+            return []
         try:
-            packets, nbytes = self.net.flow_installer.flow_counts(chain.flows[0])
-        except Exception as err:   # the controller may be restarting: no rate this time
-            log.debug("no counters for chain %s: %s", chain.key(), err)
+            return self.net.flow_installer.flow_counts_many([c.flows[0] for c in chains])
+        except Exception as err:   # the controller may be restarting: no rates this time
+            log.debug("no chain counters: %s", err)
+            return [None] * len(chains)
+
+    def _chain_rates(self, chain, counts, now, keys):
+        if counts is None:
             return {"bps": None, "pps": None}
+        packets, nbytes = counts
         prefix = "chain:%r:" % (chain.key(),)
         keys.extend([prefix + "b", prefix + "p"])
         bps = self.meter.rate(prefix + "b", nbytes, now)

@@ -381,10 +381,11 @@ class DCNetwork(Mininet):
         return self.addLinks([dict(params, node1=node1, node2=node2, port1=port1,
                                    port2=port2, cls=cls)])[0]
 
-    def addLinks(self, specs):
+    def addLinks(self, specs, port_batch=None):
         """Several links at once, all or none: [{node1, node2, and addLink's
         other arguments}].  A VNF's interfaces come this way, so their switch
-        ports are added in one OVSDB transaction."""
+        ports are added in one OVSDB transaction; with a switch.PortBatch,
+        they wait in it for the batch's commit()."""
         self._check_not_stopped()
         prepared = [self._prepare_link(**spec) for spec in specs]
         links = []
@@ -400,8 +401,12 @@ class DCNetwork(Mininet):
                 for link in links:
                     if isinstance(link, EmuLink):
                         link.realize(session)
-            attach_ports([intf for link in links for intf in (link.intf1, link.intf2)
-                          if isinstance(intf.node, EmuSwitch) and intf.node.started])
+            ports = [intf for link in links for intf in (link.intf1, link.intf2)
+                     if isinstance(intf.node, EmuSwitch) and intf.node.started]
+            if port_batch is not None:
+                port_batch.add(ports)
+            else:
+                attach_ports(ports)
         except BaseException:
             with self._lock:
                 for link in links:

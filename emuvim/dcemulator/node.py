@@ -185,12 +185,15 @@ class Datacenter:
         Raises ValueError/LookupError for bad input; nothing is left behind.
         adopt=True starts this run's existing (created or stopped) container
         of that name instead of a new one; a failure leaves it stopped.
+        port_batch (a switch.PortBatch) holds its switch ports back until the
+        batch's commit(), which adds those of many VNFs in one transaction.
         """
         if not NAME_PATTERN.match(name or ""):
             raise ValueError("invalid compute name %r" % (name,))
         if self.net.getNodeByName(name) is not None:
             raise system.AlreadyExists("Container with name %s already exists." % name)
         interfaces = normalize_network(network)
+        port_batch = params.pop("port_batch", None)
         environment = dict(params.pop("environment", None) or {})
         environment.update(properties or {})
         environment["VNF_NAME"] = name
@@ -201,7 +204,7 @@ class Datacenter:
                                flavor_name=flavor_name, **params)
         try:
             self.net.addLinks([dict(node1=d, node2=self.switch, params1=nw, intfName1=nw["id"])
-                               for nw in interfaces])
+                               for nw in interfaces], port_batch=port_batch)
             if self._resource_model is not None:
                 with self._resource_lock:
                     self._resource_model.allocate(d)

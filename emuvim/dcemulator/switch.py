@@ -230,6 +230,31 @@ def attach_ports(intfs):
         intf.node.TCReapply(intf)
 
 
+class PortBatch:
+    """Switch ports of several VNF starts, added in one transaction at commit().
+
+    Every OVSDB transaction costs ovs-vswitchd a reconfiguration (~20 ms of
+    CPU here, whatever its size): 96 ports in 96 transactions take it 2 s of
+    CPU, in one 0.04 s.  An LLCM instance starts all its VNFs with one batch
+    and commits it before it chains them.  Until then the VNFs' interfaces
+    are up and addressed, but not on their switches.
+    """
+
+    def __init__(self):
+        self._intfs = []
+        self._lock = threading.Lock()
+
+    def add(self, intfs):
+        with self._lock:
+            self._intfs.extend(intfs)
+
+    def commit(self):
+        """Attach what was added (ports of links removed since are skipped)."""
+        with self._lock:
+            pending, self._intfs = self._intfs, []
+        attach_ports([intf for intf in pending if intf in intf.node.ports])
+
+
 class EmuSwitch(OVSSwitch):
     """An OVS bridge owned by one emulator run.
 

@@ -5,7 +5,7 @@ import pytest
 
 from emuvim.dcemulator.node import EmulatorCompute
 
-from helpers import cgroup_value, containers_of, ping_fails, ping_ok, switch_ports
+from helpers import cgroup_value, containers_of, ping_fails, ping_ok, reachable, switch_ports
 
 
 def test_start_compute_creates_labelled_container(two_pops):
@@ -153,3 +153,26 @@ def test_an_interface_can_ask_for_an_af_xdp_port_alone(make_net):
     assert ping_ok(fast, "10.0.0.2") and ping_ok(plain, "10.0.0.1")
     with pytest.raises(ValueError, match="port_type must be"):
         dc.startCompute("bad", network=[{"id": "data", "port_type": "warp"}])
+
+
+def test_a_port_batch_adds_the_switch_ports_of_several_vnfs_at_commit(two_pops):
+    """What an LLCM instance does: VNFs start with their switch ports held in
+    a batch; commit() adds them in one go; a VNF gone before that leaves no
+    port record behind."""
+    from emuvim.dcemulator.switch import PortBatch
+    net, dc1, dc2 = two_pops
+    batch = PortBatch()
+    a = dc1.startCompute("a", network=[{"id": "e", "ip": "10.0.0.1/24"}], port_batch=batch)
+    b = dc2.startCompute("b", network=[{"id": "e", "ip": "10.0.0.2/24"}], port_batch=batch)
+    dc1.startCompute("gone", network=[{"id": "e", "ip": "10.0.0.3/24"}], port_batch=batch)
+    before = switch_ports(dc1.switch.name) + switch_ports(dc2.switch.name)
+    assert not any(port.endswith(("-eth2", "-eth3")) for port in before)
+    assert ping_fails(a, "10.0.0.2")          # interfaces up, not yet on the switches
+    dc1.stopCompute("gone")
+    batch.commit()
+    assert switch_ports(dc1.switch.name) == ["dc1.s1-eth1", "dc1.s1-eth2"]
+    assert switch_ports(dc2.switch.name) == ["dc2.s1-eth1", "dc2.s1-eth2"]
+    assert reachable(a, "10.0.0.2")           # learning switches: plain L2 now
+    batch.commit()                             # nothing left to add
+    assert switch_ports(dc1.switch.name) == ["dc1.s1-eth1", "dc1.s1-eth2"]
+    assert b.name == "b"

@@ -20,6 +20,7 @@ from emuvim.api.errors import HttpError, as_http_error
 from emuvim.api.tango.package import load_yaml
 from emuvim.api.tango.plan import CONTAINER_SAP
 from emuvim.api.tango.service import E_LINE
+from emuvim.dcemulator.switch import PortBatch
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +71,8 @@ class ServiceInstance:
         self._saps = []                 # SapPlans of started SAPs
         self._lans = []
         self._lock = threading.Lock()
+        # The switch ports of all units and SAP containers: one OVSDB transaction.
+        self._ports = PortBatch()
 
     @property
     def ssiid(self):
@@ -83,6 +86,7 @@ class ServiceInstance:
             ("containers", lambda: self._parallel([(self._start_unit, u)
                                                    for u in self.plan.units])),
             ("saps", lambda: self._parallel([(self._start_sap, s) for s in self.plan.saps])),
+            ("ports", self._ports.commit),
             ("links", self._connect_all),
             ("start commands", lambda: self._parallel([(self._start_command, name)
                                                        for name in list(self._units)])),
@@ -112,7 +116,7 @@ class ServiceInstance:
 
     def _start_container(self, dc, name, **args):
         with client_errors("cannot start %s on %s" % (name, dc.label)):
-            node = dc.startCompute(name, **args)
+            node = dc.startCompute(name, port_batch=self._ports, **args)
         if node is None:
             raise HttpError(409, "the resource model of PoP %s refuses %s" % (dc.label, name))
         with self._lock:

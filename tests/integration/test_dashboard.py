@@ -131,6 +131,10 @@ def test_live_topology_chain_and_rates_without_reload(shaped_two_pops, page):
     edge_label = page.evaluate("window.emuvimDashboard.cy.getElementById('chain:%s')"
                                ".data('label')" % forward)
     assert edge_label == "cookie 11 / VLAN %d" % chain["vlan"]
+    # Clicking the chain in the graph marks its row in the table.
+    page.evaluate("() => { window.emuvimDashboard.cy.getElementById('chain:%s').emit('tap'); }"
+                  % forward)
+    assert page.get_attribute('#chains tr[data-key="%s"]' % forward, "class") == "selected"
     screenshot(page, "2-chain-installed")
 
     # Rates move while iperf3 runs through the chain.

@@ -158,6 +158,7 @@
     if (!dashboard.cy) {
       dashboard.cy = cytoscape({ container: document.getElementById("graph"), style: STYLE,
                                  elements: elements, maxZoom: 2 });
+      dashboard.cy.on("tap", "node.vnf, edge.chain", event => showRow(event.target.id()));
       layout();
       return;
     }
@@ -239,6 +240,19 @@
     const pos = positions(dashboard.topology);
     dashboard.cy.layout({ name: "preset", animate: false, fit: true, padding: 30,
                           positions: node => pos[node.id()] || { x: 0, y: 0 } }).run();
+  }
+
+  // A VNF or chain clicked in the graph: its table row, scrolled to and marked.
+  function showRow(elementId) {
+    const [kind, ...rest] = elementId.split(":");
+    const key = rest.join(":");
+    const table = kind === "vnf" ? "vnfs" : "chains";
+    const row = [...document.querySelectorAll("#" + table + " tbody tr")]
+      .find(r => r.dataset.key === key);
+    if (!row) return;
+    document.querySelectorAll("tr.selected").forEach(r => r.classList.remove("selected"));
+    row.classList.add("selected");
+    row.scrollIntoView({ block: "center" });
   }
 
   // -- tables ------------------------------------------------------------------------

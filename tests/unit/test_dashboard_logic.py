@@ -89,3 +89,22 @@ def test_batch_flow_counts_take_exactly_the_flow():
     ]
     assert _counts_of(flow, entries) == (5, 500)
     assert _counts_of(flow, []) == (0, 0)
+
+
+def test_topology_read_again_when_the_network_changed_meanwhile(monkeypatch):
+    from emuvim.api.dashboard import state
+    calls = []
+
+    def changing(net):
+        calls.append(net)
+        if len(calls) == 1:
+            raise RuntimeError("dictionary changed size during iteration")
+        return {"pops": []}
+    monkeypatch.setattr(state, "_topology", changing)
+    assert state.topology("net") == {"pops": []} and len(calls) == 2
+
+    def always_changing(net):
+        raise RuntimeError("dictionary changed size during iteration")
+    monkeypatch.setattr(state, "_topology", always_changing)
+    with pytest.raises(RuntimeError):
+        state.topology("net")

@@ -27,8 +27,20 @@ SYSFS_NET = "/sys/class/net"
 # -- the topology ---------------------------------------------------------------------
 
 
-def topology(net):
+def topology(net, attempts=3):
     """The network as the dashboard draws it (JSON-ready dict)."""
+    for attempt in range(attempts):
+        try:
+            return _topology(net)
+        except RuntimeError:
+            # A dict changed size while we read it (a VNF or link came or
+            # went meanwhile): read again rather than fail the page.
+            if attempt == attempts - 1:
+                raise
+    return None
+
+
+def _topology(net):
     if net is None:
         return {"run_id": None, "pops": [], "switches": [], "links": [], "vnfs": [],
                 "saps": [], "chains": [], "lans": [], "services": []}

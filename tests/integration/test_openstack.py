@@ -359,6 +359,11 @@ def test_heat_stack_with_openstacksdk_dated_version_and_parameters(pop):
     [subnet] = conn.network.subnets()
     assert subnet.cidr == "10.81.0.0/24"
     assert {s.name for s in conn.compute.servers()} == {"web", "db"}
+    # The dashboard groups the stack's servers (service sources of the network).
+    [group] = net.service_groups()
+    assert group["kind"] == "OpenStack Heat (dc1)" and group["name"] == "sdk-stack"
+    assert group["status"] == "CREATE_COMPLETE" and sorted(group["vnfs"]) == ["db", "web"]
+    assert [link["type"] for link in group["links"]] == ["Neutron network"]
 
 
 @pytest.mark.parametrize("change,fragment", [

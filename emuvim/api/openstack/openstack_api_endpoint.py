@@ -54,6 +54,8 @@ class OpenstackApiEndpoint:
         self.cloud = self.cloud or Cloud(dc)
         self.stacks = self.stacks or Stacks(self.cloud)
         self.sfc = self.sfc or Sfc(self.cloud)
+        if getattr(dc, "net", None) is not None:
+            dc.net.add_service_source(self.stacks)      # the dashboard groups by stack
 
     def connect_dc_network(self, net):
         self.net = net
@@ -79,6 +81,8 @@ class OpenstackApiEndpoint:
         self._servers = []
         if self.cloud is not None:
             self.cloud.close()
+        if self.dc is not None and getattr(self.dc, "net", None) is not None:
+            self.dc.net.remove_service_source(self.stacks)
 
     @property
     def auth_url(self):

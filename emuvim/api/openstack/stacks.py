@@ -70,6 +70,26 @@ class Stacks:
         self.stacks = {}
         self._lock = threading.Lock()
 
+    def service_groups(self):
+        """The stacks as the network's views show them (dashboard): a stack's
+        servers are its VNFs, its Neutron networks its links."""
+        with self._lock:
+            stacks = list(self.stacks.values())
+        return [self._group(stack) for stack in stacks]
+
+    def _group(self, stack):
+        resources = list(stack.resources.values())
+        servers = [self.cloud.servers.get(r.physical_id) for r in resources
+                   if r.type == "OS::Nova::Server" and r.physical_id]
+        networks = [self.cloud.networks.get(r.physical_id) for r in resources
+                    if r.type == "OS::Neutron::Net" and r.physical_id]
+        return {"kind": "OpenStack Heat (%s)" % self.cloud.dc.label, "uuid": stack.id,
+                "name": stack.name, "status": stack.status, "cookie": None,
+                "vnfs": [server.node_name for server in servers if server is not None],
+                "saps": [],
+                "links": [{"id": network.name, "type": "Neutron network",
+                           "vlan": network.vlan} for network in networks if network is not None]}
+
     def find(self, ref):
         with self._lock:
             stack = self.stacks.get(ref) or next(

@@ -350,7 +350,8 @@
     box.replaceChildren(...topology.services.map(s => el("div", {
       class: "service", "data-service": s.uuid, style: "border-left-color:" + colors[s.uuid] }, [
       el("div", { class: "title", text: s.name }),
-      el("div", { class: "meta", text: s.kind + " · " + s.status + " · cookie " + s.cookie }),
+      el("div", { class: "meta", text: s.kind + " · " + s.status +
+                                       (s.cookie ? " · cookie " + s.cookie : "") }),
       el("div", { text: "VNFs: " + (s.vnfs.join(", ") || "–") }),
       s.saps.length ? el("div", { text: "SAPs: " + s.saps.join(", ") }) : null,
       el("div", { class: "meta", text: s.links.map(l => l.id + " (" + l.type + ")").join(", ") }),

@@ -165,6 +165,14 @@ def run_in_node(node, argv, check=True, input_text=None):
     return system.run(argv, check=check, input_text=input_text)
 
 
+def peer_intf(intf):
+    """The interface at the other end of `intf`'s link (None without a link)."""
+    link = intf.link
+    if link is None:
+        return None
+    return link.intf2 if link.intf1 is intf else link.intf1
+
+
 class EmuIntf(Intf):
     """An interface configured from the host, wherever it lives, with shaping.
 
@@ -404,7 +412,7 @@ class PatchIntf(Intf):
 
     @property
     def peer(self):
-        return self.link.intf2 if self.link.intf1 is self else self.link.intf1
+        return peer_intf(self)
 
 
 class PatchLink(EmuLink):

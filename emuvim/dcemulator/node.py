@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from emuvim.dcemulator import system
 from emuvim.dcemulator.docker_engine import DEFAULT_IMAGE
 from emuvim.dcemulator.docker_host import NAME_PATTERN, DockerHost
-from emuvim.dcemulator.links import clean_intf_id
+from emuvim.dcemulator.links import clean_intf_id, peer_intf
 from emuvim.dcemulator.resourcemodel import NotEnoughResourcesAvailable, cpu_limit
 from emuvim.dcemulator.switch import PORT_TYPES
 
@@ -63,8 +63,7 @@ class EmulatorCompute(DockerHost):
 
     @staticmethod
     def _intf_status(intf, entry):
-        peer = intf.link.intf2 if intf.link and intf.link.intf1 is intf else (
-            intf.link.intf1 if intf.link else None)
+        peer = peer_intf(intf)
         status = {"intf_name": intf.name, "ip": None, "netmask": None, "mac": None,
                   "up": False, "status": "MISSING", "dc_portname": peer.name if peer else None}
         if entry is None:

@@ -90,10 +90,11 @@ async def _stream(endpoint, request, interval):
     sampler = Sampler(network_of(endpoint))
     last = None
     while not endpoint.stopping.is_set() and not await request.is_disconnected():
-        if sampler.net is not network_of(endpoint):      # connected since: start afresh
-            sampler = Sampler(network_of(endpoint))
+        net = network_of(endpoint)
+        if sampler.net is not net:      # connected since: start afresh
+            sampler = Sampler(net)
         try:
-            picture, metrics = await run_in_threadpool(_sample, sampler.net, sampler)
+            picture, metrics = await run_in_threadpool(_sample, sampler)
         except Exception as err:     # a bad moment (the network stopping): say so, go on
             log.warning("dashboard sample failed: %s", err)
             yield sse_event("problem", {"error": str(err)})
@@ -105,8 +106,8 @@ async def _stream(endpoint, request, interval):
         await _sleep_unless_stopping(endpoint, interval)
 
 
-def _sample(net, sampler):
-    return topology(net), sampler.sample()
+def _sample(sampler):
+    return topology(sampler.net), sampler.sample()
 
 
 async def _sleep_unless_stopping(endpoint, seconds):

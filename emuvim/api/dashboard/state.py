@@ -9,14 +9,15 @@ can be taken every second.
 `Sampler` turns counters into rates between two of its samples: per-VNF CPU
 (cgroup) and memory, per-interface bit rates (kernel counters of the
 switch-side veth end, read from sysfs) and per-chain rates (the packets and
-bytes of the chain's ingress flow, one flow-stats request per switch).  Each dashboard connection owns one, so
-nothing is sampled while nobody looks.
+bytes of the chain's ingress flow, one flow-stats request per switch).  Each
+dashboard connection owns one, so nothing is sampled while nobody looks.
 """
 
 import logging
 import os
 import time
 
+from emuvim.dcemulator.links import peer_intf
 from emuvim.dcemulator.monitoring import container_cpu_seconds, container_memory_bytes
 
 log = logging.getLogger(__name__)
@@ -62,7 +63,7 @@ def _topology(net):
 
 def compute_nodes(net):
     """Every container node of the network, PoP members first (a copy)."""
-    nodes = [node for dc in list(net.dcs.values()) for node in dc.listCompute()]
+    nodes = net.getAllContainers()
     seen = {id(node) for node in nodes}
     return nodes + [h for h in list(net.hosts)
                     if id(h) not in seen and getattr(h, "container_id", None)]
@@ -115,20 +116,13 @@ def _vnf(node, graph):
 
 
 def _interface(intf):
-    peer = _peer(intf)
+    peer = peer_intf(intf)
     return {"name": intf.name,
             "ip": "%s/%s" % (intf.ip, intf.prefixLen) if intf.ip else None,
             "mac": intf.mac,
             "switch": peer.node.name if peer else None,
             "port": peer.node.ports.get(peer) if peer else None,
             "switch_port": peer.name if peer else None}
-
-
-def _peer(intf):
-    link = intf.link
-    if link is None:
-        return None
-    return link.intf2 if link.intf1 is intf else link.intf1
 
 
 def _ext_saps(net):
@@ -217,7 +211,7 @@ class Sampler:
 
     def _interface_rates(self, node, intf, now, keys):
         """Bit/packet rates as the VNF sees them: the switch side's rx is its tx."""
-        peer = _peer(intf)
+        peer = peer_intf(intf)
         if peer is None or getattr(peer.node, "inNamespace", False):
             return None
         counters = read_kernel_counters(peer.name)

@@ -16,6 +16,7 @@ from emuvim.api.dockervim.errors import docker_errors, refuse
 from emuvim.api.errors import HttpError
 from emuvim.api.dockervim.fields import LINUX_IFNAME, PORT_KEY, Fields, invalid
 from emuvim.dcemulator.docker_host import CONTAINER_PREFIX, docker_create_args
+from emuvim.dcemulator.links import peer_intf
 from emuvim.dcemulator.node import normalize_network
 from emuvim.dcemulator.ownership import LABEL_CONTAINERNET, LABEL_RUN
 
@@ -445,7 +446,7 @@ def interfaces(node, placement, detail):
     status = {s["intf_name"]: s for s in node.getNetworkStatus()} if detail else {}
     result = []
     for intf in node.intfList():
-        peer = intf.link.intf2 if intf.link.intf1 is intf else intf.link.intf1
+        peer = peer_intf(intf)
         item = {"id": intf.name, "ip": status.get(intf.name, {}).get("ip") or (
             "%s/%s" % (intf.ip, intf.prefixLen) if intf.ip else None),
                 "mac": status.get(intf.name, {}).get("mac") or intf.mac,

@@ -341,9 +341,9 @@ class TangoLLCM:
     def close(self, terminate_instances=False):
         if terminate_instances:
             self.terminate_all()
-        for net in {id(dc.net): dc.net for dc in self.dcs.values()
-                    if getattr(dc, "net", None) is not None}.values():
-            net.remove_service_source(self)
+        for dc in self.dcs.values():
+            if getattr(dc, "net", None) is not None:
+                dc.net.remove_service_source(self)
         if self._own_storage:
             shutil.rmtree(self.storage_dir, ignore_errors=True)
 

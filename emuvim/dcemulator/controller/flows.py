@@ -119,7 +119,6 @@ class RestInstaller:
                 nbytes += entry.get("byte_count", 0)
         return packets, nbytes
 
-
     def flow_counts_many(self, flows):
         """flow_counts of each flow, with one stats request per switch (a
         dashboard reads every chain's counters every second)."""

@@ -14,21 +14,20 @@ the API layer.
 
 import logging
 
-from fastapi.exception_handlers import request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from emuvim.dcemulator.chaining import (ChainError, ChainExists, FlowConflict,
                                         FlowInstallFailed, NoPathError)
-from emuvim.dcemulator.docker_host import ContainerStartError, ImageNotFound
+from emuvim.dcemulator.docker_host import ContainerStartError, ImageNotFound, LimitRefused
+from emuvim.dcemulator.hostaccess import HostAccessRefused
 from emuvim.dcemulator.links import NetemUnavailable
 from emuvim.dcemulator.resourcemodel import NotEnoughResourcesAvailable
 from emuvim.dcemulator.system import AlreadyExists
+from emuvim.httpguard import BodyTooLarge
 
 log = logging.getLogger(__name__)
-
-CORS = {"Access-Control-Allow-Origin": "*"}
-
 
 class HttpError(Exception):
     """A request an API refuses; `status` is the HTTP status to answer with.
@@ -47,6 +46,7 @@ class HttpError(Exception):
 # First match wins: subclasses before their bases.
 STATUS_BY_TYPE = (
     (KeyError, None),                 # a LookupError, but a bug of ours
+    (BodyTooLarge, 413),              # an upload streamed past its limit
     (IndexError, None),
     (AlreadyExists, 409),             # a name that is taken
     (ChainExists, 409),
@@ -55,8 +55,10 @@ STATUS_BY_TYPE = (
     (FlowInstallFailed, 503),         # the switches or the controller did not take them
     (ContainerStartError, 409),       # e.g. a host port taken, a command not in the image
     (NotEnoughResourcesAvailable, 409),
-    (ImageNotFound, 422),             # names an image this host does not have
+    (ImageNotFound, 422),
+    (LimitRefused, 422),              # limits Docker or the kernel refuse             # names an image this host does not have
     (NetemUnavailable, 422),          # asks for delay/loss on a kernel without netem
+    (HostAccessRefused, 422),         # asks for host devices, capabilities, namespaces
     (ChainError, 400),                # a malformed chain request
     (LookupError, 404),               # an unknown PoP, VNF, interface, chain, ...
     (ValueError, 400),                # malformed input
@@ -85,7 +87,7 @@ def as_http_error(err, context=None):
 
 
 def error_response(status, message, **extra):
-    return JSONResponse(dict(extra, error=message), status_code=status, headers=dict(CORS))
+    return JSONResponse(dict(extra, error=message), status_code=status)
 
 
 def emuvim_error_body(_status, message):
@@ -95,7 +97,8 @@ def emuvim_error_body(_status, message):
 # Paths whose errors always carry a "code" (the Docker-VIM API's contract).
 CODED_PATH_PREFIX = "/v1"
 CODE_BY_STATUS = {400: "invalid_field", 401: "unauthorized", 403: "forbidden",
-                  404: "not_found", 409: "conflict", 413: "payload_too_large",
+                  404: "not_found", 405: "method_not_allowed", 409: "conflict",
+                  413: "payload_too_large",
                   415: "json_required", 422: "unprocessable", 500: "internal_error",
                   502: "docker_error", 503: "unavailable", 504: "docker_timeout"}
 
@@ -124,17 +127,37 @@ def install_error_handlers(app, body=emuvim_error_body):
                 payload["code"] = code
             if getattr(err, "details", None):
                 payload["details"] = err.details
-        return JSONResponse(payload, status_code=status, headers=dict(CORS))
+        return JSONResponse(payload, status_code=status)
 
     async def invalid_request(request, err):
-        if not coded(request):
-            return await request_validation_exception_handler(request, err)
         problems = "; ".join("%s: %s" % (".".join(str(p) for p in e.get("loc", ())),
                                          e.get("msg")) for e in err.errors())
-        return JSONResponse(body(400, "invalid request: %s" % problems) | {
-            "code": "invalid_field"}, status_code=400)
+        return shaped(request, 400, "invalid request: %s" % problems, "invalid_field")
+
+    async def routing_error(request, err):
+        """Starlette's 404/405 (no such route or method) in the app's error shape."""
+        message = err.detail if isinstance(err.detail, str) else str(err.detail)
+        if err.status_code == 404:
+            message = "no route %s %s" % (request.method, request.url.path)
+        elif err.status_code == 405:
+            message = "%s is not allowed on %s" % (request.method, request.url.path)
+        return shaped(request, err.status_code, message,
+                      CODE_BY_STATUS.get(err.status_code), dict(err.headers or {}))
+
+    def shaped(request, status, message, code, headers=None):
+        payload = body(status, message)
+        if isinstance(payload, dict) and "error" in payload and code and coded(request):
+            payload["code"] = code
+        return JSONResponse(payload, status_code=status, headers=headers)
+
+    async def server_error(request, err):
+        log.exception("unexpected error answering %s %s", request.method, request.url.path,
+                      exc_info=err)
+        return shaped(request, 500, "internal error: %s" % type(err).__name__, "internal_error")
 
     app.add_exception_handler(RequestValidationError, invalid_request)
+    app.add_exception_handler(StarletteHTTPException, routing_error)
+    app.add_exception_handler(Exception, server_error)
 
     for kind in (HttpError,) + CLIENT_ERRORS:
         app.add_exception_handler(kind, client_error)

@@ -24,6 +24,8 @@ def json_object(raw, required=False, decode_string=False):
             body = json.loads(body)
     except ValueError as err:
         raise BodyError("body is not JSON: %s" % err) from err
+    except RecursionError as err:
+        raise BodyError("body nests too deeply") from err
     if not isinstance(body, dict):
         raise BodyError("body must be a JSON object")
     return body

@@ -21,8 +21,8 @@ import networkx as nx
 VLAN_MIN, VLAN_MAX = 1, 4094
 OFPVID_PRESENT = 0x1000
 ETH_TYPE_8021Q = 0x8100
-MATCH_FIELD = re.compile(r"^[a-z][a-z0-9_]*$")
-MATCH_VALUE = re.compile(r"^[A-Za-z0-9_.:/x-]+$")
+MATCH_FIELD = re.compile(r"^[a-z][a-z0-9_]*\Z")
+MATCH_VALUE = re.compile(r"^[A-Za-z0-9_.:/x-]+\Z")
 
 
 class ChainError(Exception):

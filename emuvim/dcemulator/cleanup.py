@@ -7,6 +7,7 @@ runs named explicitly) are removed.
 
 import json
 import os
+import shutil
 import signal
 from dataclasses import dataclass, field
 
@@ -26,6 +27,7 @@ class RunLeftovers:
     veths: list = field(default_factory=list)
     networks: list = field(default_factory=list)
     processes: list = field(default_factory=list)
+    paths: list = field(default_factory=list)     # recorded folders (LLCM storage)
     run_dir: str = None
 
     @property
@@ -85,6 +87,7 @@ def find_leftovers():
     for run_id, info in read_run_dirs().items():
         item = entry(run_id, info["owner"])
         item.run_dir = info["path"]
+        item.paths = [p for p in info.get("paths", ()) if is_removable_path(p)]
         item.processes = [p for p in info["processes"]
                           if process_start_time(p["pid"]) == p.get("start_time")]
     return runs
@@ -110,9 +113,17 @@ def remove_leftovers(item):
         errors.append(str(err))
     for name in item.veths:
         system.run(["ip", "link", "del", "dev", name], check=False)
+    for path in item.paths:
+        shutil.rmtree(path, ignore_errors=True)
     if item.run_dir:
         system.run(["rm", "-rf", item.run_dir], check=False)
     return errors
+
+
+def is_removable_path(path):
+    """Only folders emuvim made (named emuvim-*), whatever a run file says."""
+    return (isinstance(path, str) and os.path.isabs(path) and os.path.isdir(path)
+            and not os.path.islink(path) and os.path.basename(path).startswith("emuvim-"))
 
 
 def clean(run_ids=None, include_alive=False):

@@ -184,6 +184,11 @@ class DockerEngine:
         except docker.errors.ImageNotFound:
             return False
 
+    def exposed_ports(self, image):
+        """The ports an image exposes ("80/tcp", ...); ImageNotFound if absent."""
+        config = self.client.api.inspect_image(image).get("Config") or {}
+        return sorted(config.get("ExposedPorts") or {})
+
     def image_tags(self):
         """(tag, size in bytes, creation time) of every tagged local image."""
         result = []

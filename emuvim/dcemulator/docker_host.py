@@ -34,7 +34,13 @@ log = logging.getLogger(__name__)
 CONTAINER_PREFIX = "mn."
 # Docker's own limit for names is looser; this keeps names readable and safe
 # as interface aliases, file names and REST path segments.
-NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
+# A Docker image reference (name[:tag][@digest]) or an image id: anything else
+# reaches Docker's parser as a 400 (or a shell, in clients that build commands).
+IMAGE_REFERENCE = re.compile(
+    r"^(?:[a-z0-9]+(?:[._-]+[a-z0-9]+)*(?::\d+)?(?:/[a-z0-9]+(?:[._-]+[a-z0-9]+)*)*"
+    r"(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?"
+    r"|sha256:[a-f0-9]{64}|[a-f0-9]{12,64})\Z")
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}\Z")
 SHELL_SENTINEL = chr(127)
 # Docker's own interface (eth0, the management network) is renamed to this
 # when a VNF asks for the name: the requested name always wins.
@@ -62,6 +68,10 @@ class ImageNotFound(LookupError):
         super().__init__("Docker image %r is not available locally: %s" % (image, hint))
 
 
+class LimitRefused(ValueError):
+    """Docker refused resource limits (out of range, CPUs this host lacks, ...)."""
+
+
 class ContainerStartError(RuntimeError):
     """The container could not be created or exited right after starting."""
 
@@ -87,13 +97,19 @@ def port_mapping(ports=None, port_bindings=None):
     return mapping
 
 
-def docker_create_args(params, labels, command):
-    """The Docker SDK create() arguments for a DockerHost's keyword params."""
+def docker_create_args(params, labels, command, exposed=None):
+    """The Docker SDK create() arguments for a DockerHost's keyword params.
+
+    With params["publish_ip"], every published port binds to that address
+    only (Docker's publish_all_ports binds 0.0.0.0): `exposed` lists the
+    image's exposed ports ("80/tcp") to bind.
+    """
     args = {key: params[key] for key in PASSTHROUGH_DOCKER_ARGS if params.get(key) is not None}
     args.setdefault("network_mode", "bridge")
     args.setdefault("publish_all_ports", True)
     if args["network_mode"] == "none":
         args.pop("publish_all_ports")
+    publish_ip = params.get("publish_ip")
     cap_add = list(params.get("cap_add") or [])
     if "NET_ADMIN" not in cap_add:
         cap_add.append("NET_ADMIN")
@@ -101,6 +117,11 @@ def docker_create_args(params, labels, command):
     if params.get("cpus"):
         args["nano_cpus"] = int(float(params["cpus"]) * 1e9)
     ports = port_mapping(params.get("ports"), params.get("port_bindings"))
+    if publish_ip:
+        if args.pop("publish_all_ports", False):
+            ports = dict({port: None for port in exposed or ()}, **ports)
+        ports = {port: binding if isinstance(binding, tuple) else (publish_ip, binding)
+                 for port, binding in ports.items()}
     if ports and args["network_mode"] != "none":
         args["ports"] = ports
     args["labels"] = dict(labels)
@@ -150,6 +171,9 @@ class DockerHost(Host):
             raise ValueError("invalid node name %r: use letters, digits, '.', '_' "
                              "or '-' (at most 63 characters, starting with a letter "
                              "or digit)" % (name,))
+        if dimage is not None and not (isinstance(dimage, str) and IMAGE_REFERENCE.match(dimage)):
+            raise ValueError("%r is not a Docker image reference (like emuvim/base:latest)"
+                             % (dimage,))
         self.engine = engine or DockerEngine()
         self.dimage = dimage or DEFAULT_IMAGE
         self.dcmd = dcmd
@@ -199,7 +223,9 @@ class DockerHost(Host):
         return bool(self.docker_params.get("adopt"))
 
     def _create_and_start(self):
-        args = docker_create_args(self.docker_params, self.labels, self.dcmd)
+        exposed = (self.engine.exposed_ports(self.dimage)
+                   if self.docker_params.get("publish_ip") else None)
+        args = docker_create_args(self.docker_params, self.labels, self.dcmd, exposed)
         try:
             return self.engine.run(self.container_name, self.dimage, hostname=self.name,
                                    **args)
@@ -247,6 +273,15 @@ class DockerHost(Host):
 
     def inspect(self):
         return self.engine.inspect(self.container_name)
+
+    def inspect_or_gone(self):
+        """Docker's view of the container; for one removed behind the
+        emulator's back, a stand-in whose state says so."""
+        try:
+            return self.inspect()
+        except docker.errors.NotFound:
+            return {"Id": self.container_id or "", "HostConfig": {}, "Config": {},
+                    "NetworkSettings": {}, "State": {"Status": "removed", "Running": False}}
 
     # -- the lazily started interactive shell ----------------------------------
 
@@ -412,9 +447,19 @@ class DockerHost(Host):
             self.engine.update(self.container_name, **update)
 
     def update_resources(self, **resources):
-        """Any Docker update() argument (cpu_quota, mem_limit, cpuset_cpus, ...)."""
-        if resources:
+        """Any Docker update() argument (cpu_quota, mem_limit, cpuset_cpus, ...);
+        LimitRefused when Docker (or the kernel under it) refuses the values."""
+        if not resources:
+            return
+        try:
             self.engine.update(self.container_name, **resources)
+        except docker.errors.NotFound as err:
+            raise LookupError("container %s is gone" % self.container_name) from err
+        except (docker.errors.APIError, docker.errors.InvalidArgument, TypeError) as err:
+            # Docker answers 500 for what the cgroup write refused: still the
+            # values' fault, not the emulator's.
+            raise LimitRefused("Docker refused the limits %s for %s: %s" % (
+                resources, self.name, getattr(err, "explanation", None) or err)) from err
 
     @property
     def resources(self):

@@ -93,10 +93,12 @@ class Monitoring:
         return "Stopped monitoring %s" % ", ".join("%s:%s" % i for i in sorted(doomed))
 
     def start_flow(self, vnf_name, vnf_interface, cookie):
+        from emuvim.dcemulator.sdn import MAX_COOKIE, bounded_int
+        cookie = bounded_int(cookie, "cookie", 0, MAX_COOKIE)
         intf = self.net.chaining.attachment(vnf_name, vnf_interface)[0]
         with self._lock:
-            self._flows.add((vnf_name, intf, int(cookie)))
-        return "Started monitoring flows with cookie %d at %s:%s" % (int(cookie), vnf_name, intf)
+            self._flows.add((vnf_name, intf, cookie))
+        return "Started monitoring flows with cookie %d at %s:%s" % (cookie, vnf_name, intf)
 
     def stop_flow(self, vnf_name, vnf_interface, cookie):
         with self._lock:

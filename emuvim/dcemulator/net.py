@@ -19,7 +19,7 @@ from mininet.net import Mininet
 from mininet.node import RemoteController
 from mininet.util import ipAdd
 
-from emuvim.dcemulator import netlink, system
+from emuvim.dcemulator import hostaccess, netlink, system
 from emuvim.dcemulator.controller import backend_for
 from emuvim.dcemulator.docker_host import DockerEngine, DockerHost
 from emuvim.dcemulator.links import (EmuIntf, EmuLink, NetemUnavailable, PatchLink,
@@ -47,7 +47,7 @@ class DCNetwork(Mininet):
     def __init__(self, controller=RemoteController, monitor=False, enable_learning=False,
                  dc_emulation_max_cpu=1.0, dc_emulation_max_mem=512,
                  datapath="auto", port_type=None, netem_missing=None, patch_links=True,
-                 docker_engine=None, **kwargs):
+                 docker_engine=None, allow_host_access=None, **kwargs):
         """
         controller: RemoteController (our os-ken app, as in vim-emu), Mininet's
             Controller (OVS learns by itself), None, or a ControllerBackend.
@@ -63,8 +63,13 @@ class DCNetwork(Mininet):
         netem_missing: what a link asking for delay/jitter/loss does when the
             kernel has no sch_netem: "error" (default) or "warn" (shape
             bandwidth only); EMUVIM_NETEM_MISSING sets the default.
+        allow_host_access: service packages and API calls may ask for any
+            capability, host device or namespace (default: refused, see
+            emuvim.dcemulator.hostaccess); EMUVIM_ALLOW_HOST_ACCESS=1 sets it.
         kwargs: passed to Mininet (ipBase, autoSetMacs, switch=, link=, ...).
         """
+        self.allow_host_access = (hostaccess.allowed_by_environment()
+                                  if allow_host_access is None else bool(allow_host_access))
         self.dcs = {}
         self.deployed_nsds, self.deployed_elines, self.deployed_elans = [], [], []
         self.chaining = Chaining(Topology(self), lambda: self.flow_installer)

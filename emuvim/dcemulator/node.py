@@ -55,10 +55,17 @@ class EmulatorCompute(DockerHost):
             self.engine.exec_wait(self.container_name, ["sh", "-c", command], timeout)
         return command
 
-    def getNetworkStatus(self):
-        """One dict per emulator interface, read from the kernel on every call."""
-        kernel = {entry["ifname"]: entry for entry in json.loads(
-            self.netns_run(["ip", "-j", "addr", "show"]) or "[]")}
+    def getNetworkStatus(self, running=True):
+        """One dict per emulator interface, read from the kernel on every call
+        (status MISSING for each when the container is not running: a VNF
+        killed behind the emulator's back is reported, never an error)."""
+        kernel = {}
+        if running:
+            try:
+                kernel = {entry["ifname"]: entry for entry in json.loads(
+                    self.netns_run(["ip", "-j", "addr", "show"]) or "[]")}
+            except system.CommandError:
+                pass            # it died just now: its namespace went with it
         return [self._intf_status(intf, kernel.get(intf.name)) for intf in self.intfList()]
 
     @staticmethod
@@ -78,11 +85,11 @@ class EmulatorCompute(DockerHost):
         return status
 
     def getStatus(self):
-        info = self.inspect()
+        info = self.inspect_or_gone()
         host = info["HostConfig"]
         return {
             "name": self.name,
-            "network": self.getNetworkStatus(),
+            "network": self.getNetworkStatus(running=bool(info["State"].get("Running"))),
             "docker_network": info["NetworkSettings"].get("IPAddress") or None,
             # Docker's management interface: docker-eth0 if a VNF asked for eth0.
             "docker_interface": next(iter(self.docker_intfs.values()), None),

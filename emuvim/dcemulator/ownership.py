@@ -110,25 +110,43 @@ class RunRecord:
         self.path = os.path.join(root or run_root(), identity.run_id)
 
     def create(self):
-        os.makedirs(self.path, exist_ok=False)
+        # Private: logs, tokens, uploads and sockets are the run owner's alone.
+        os.makedirs(os.path.dirname(self.path), mode=0o700, exist_ok=True)
+        os.makedirs(self.path, mode=0o700, exist_ok=False)
+        os.chmod(self.path, 0o700)          # whatever the umask
         self._write_json("owner.json", {"run_id": self.identity.run_id,
                                         "owner": self.identity.owner,
                                         "created": time.time()})
 
     def log_path(self, name):
-        return os.path.join(self.path, name)
+        """A file of the run directory, created empty and private (0600) if new."""
+        path = os.path.join(self.path, name)
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
+        return path
 
     def add_process(self, pid, role):
         """Record a helper process so a cleanup after a crash can stop it."""
         entry = {"pid": pid, "start_time": process_start_time(pid), "role": role}
-        with open(os.path.join(self.path, "processes.jsonl"), "a") as out:
+        self._append("processes.jsonl", entry)
+
+    def add_path(self, path):
+        """Record a folder of this run outside the run directory (an LLCM's
+        storage): `vim-emu clean` removes it with the run's other leftovers."""
+        self._append("paths.jsonl", {"path": os.path.abspath(path)})
+
+    def _append(self, name, entry):
+        fd = os.open(os.path.join(self.path, name), os.O_WRONLY | os.O_CREAT | os.O_APPEND,
+                     0o600)
+        with os.fdopen(fd, "a") as out:
             out.write(json.dumps(entry) + "\n")
 
     def remove(self):
         shutil.rmtree(self.path, ignore_errors=True)
 
     def _write_json(self, name, data):
-        with open(os.path.join(self.path, name), "w") as out:
+        fd = os.open(os.path.join(self.path, name), os.O_WRONLY | os.O_CREAT | os.O_TRUNC,
+                     0o600)
+        with os.fdopen(fd, "w") as out:
             json.dump(data, out)
 
 
@@ -146,15 +164,16 @@ def read_run_dirs(root=None):
                 owner = json.load(f).get("owner")
         except (OSError, ValueError):
             pass
-        runs[run_id] = {"owner": owner, "processes": _read_processes(path),
+        runs[run_id] = {"owner": owner, "processes": _read_lines(path, "processes.jsonl"),
+                        "paths": [e.get("path") for e in _read_lines(path, "paths.jsonl")],
                         "path": path}
     return runs
 
 
-def _read_processes(path):
+def _read_lines(path, name):
     entries = []
     try:
-        with open(os.path.join(path, "processes.jsonl")) as f:
+        with open(os.path.join(path, name)) as f:
             for line in f:
                 try:
                     entries.append(json.loads(line))

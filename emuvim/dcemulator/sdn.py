@@ -189,8 +189,9 @@ class Chaining:
         src, src_intf = _split_name(src_name, src_interface)
         dst, dst_intf = _split_name(dst_name, dst_interface)
         options = {
-            "cookie": int(kwargs.get("cookie") or 0),
-            "priority": int(kwargs.get("priority") or DEFAULT_PRIORITY),
+            "cookie": bounded_int(kwargs.get("cookie") or 0, "cookie", 0, MAX_COOKIE),
+            "priority": bounded_int(kwargs.get("priority") or DEFAULT_PRIORITY, "priority",
+                                    0, MAX_PRIORITY),
             "match": parse_match(kwargs.get("match")),
             "path": kwargs.get("path"), "weight": kwargs.get("weight") or None,
             "tag": kwargs.get("tag"),
@@ -270,15 +271,31 @@ class Chaining:
         try:
             self.installer.add(flows)
         except FlowInstallError as err:
-            self.installer.delete(flows)
+            self._take_back(flows)
             raise FlowInstallFailed("installing flows failed: %s" % err) from err
         self._flow_owners.update(claimed)
+
+    def _take_back(self, flows):
+        """Best-effort removal of a failed batch: the failure is what the caller
+        hears about, not a second one from the rollback (the controller is
+        often down when it is needed)."""
+        try:
+            self.installer.delete(flows)
+        except FlowInstallError as err:
+            log.warning("rolling back %d flows failed too (%s); the switches may keep "
+                        "some until the chain is added again or the network stops",
+                        len(flows), err)
 
     def _uninstall(self, owner):
         self._uninstall_all([owner])
 
     def _uninstall_all(self, owners):
-        self.installer.delete([flow for owner in owners for flow in owner.flows])
+        """Delete the owners' flows; FlowInstallFailed (nothing forgotten) if
+        the controller or a switch does not take the deletion."""
+        try:
+            self.installer.delete([flow for owner in owners for flow in owner.flows])
+        except FlowInstallError as err:
+            raise FlowInstallFailed("deleting flows failed: %s" % err) from err
         for owner in owners:
             for flow in owner.flows:
                 if self._flow_owners.get(_flow_key(flow)) is owner:
@@ -355,7 +372,8 @@ class Chaining:
     def delete_by_cookie(self, cookie):
         """Remove every chain carrying `cookie`; returns how many went."""
         with self._lock:
-            doomed = [c for c in self.chains if c.cookie == int(cookie)]
+            cookie = bounded_int(cookie, "cookie", 0, MAX_COOKIE)
+            doomed = [c for c in self.chains if c.cookie == cookie]
             self._remove_chains(doomed)
             return len(doomed)
 
@@ -383,7 +401,8 @@ class Chaining:
         with self._lock:
             members = self._new_lan_members(vnf_list)
             trunks = self._lan_trunk_ports(sorted({m.switch for m in members}))
-            lan = Lan(self.vlans.allocate(), int(cookie or 0), members)
+            lan = Lan(self.vlans.allocate(), bounded_int(cookie or 0, "cookie", 0, MAX_COOKIE),
+                      members)
             lan.flows = lan_flows(members, trunks, self.topology.dpids(), lan.vlan,
                                   lan.cookie, LAN_PRIORITY)
             try:
@@ -509,16 +528,17 @@ class Chaining:
 
     def cookie_counters(self, cookie):
         """Traffic that entered the chains carrying `cookie` (counted at ingress)."""
+        cookie = bounded_int(cookie, "cookie", 0, MAX_COOKIE)
         with self._lock:
-            chains = [c for c in self.chains if c.cookie == int(cookie)]
-            monitors = [m for m in self.monitors if m.cookie == int(cookie)]
+            chains = [c for c in self.chains if c.cookie == cookie]
+            monitors = [m for m in self.monitors if m.cookie == cookie]
         counted = [c.flows[0] for c in chains] + [m.flows[0] for m in monitors]
         packets = nbytes = 0
         for flow in counted:
             flow_packets, flow_bytes = self.installer.flow_counts(flow)
             packets += flow_packets
             nbytes += flow_bytes
-        return {"cookie": int(cookie), "chains": len(chains), "monitors": len(monitors),
+        return {"cookie": cookie, "chains": len(chains), "monitors": len(monitors),
                 "packets": packets, "bytes": nbytes}
 
 
@@ -533,3 +553,22 @@ def _describe(owner):
         return "the chain %s:%s -> %s:%s" % (owner.src, owner.src_intf, owner.dst,
                                              owner.dst_intf)
     return "the E-LAN with VLAN %d" % owner.vlan
+
+
+MAX_COOKIE = (1 << 64) - 2      # all ones is OpenFlow's "any cookie" mask value
+MAX_PRIORITY = 65535
+
+
+def bounded_int(value, name, low, high):
+    """An integer field of a chain request in [low, high], or ChainError."""
+    try:
+        if isinstance(value, bool):
+            raise TypeError
+        text = value.strip().lower() if isinstance(value, str) else None
+        number = (int(text, 16) if text.startswith("0x") else int(text)) if text is not None \
+            else int(value)
+    except (TypeError, ValueError, OverflowError):
+        raise ChainError("%s must be an integer, got %r" % (name, value)) from None
+    if not low <= number <= high:
+        raise ChainError("%s must be between %d and %d, got %d" % (name, low, high, number))
+    return number

@@ -198,7 +198,7 @@ class WMNetwork:
 
     def _start_medium(self):
         record = self.net.record
-        socket_path = record.log_path("wmn-medium.sock")
+        socket_path = os.path.join(record.path, "wmn-medium.sock")
         prefix = "wm%s" % self.net.identity.run_id[-8:]
         argv = [sys.executable, "-m", "emuvim.wmn.medium", "--socket", socket_path,
                 "--tap-prefix", prefix]

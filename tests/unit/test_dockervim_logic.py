@@ -6,7 +6,6 @@ import tarfile
 
 import pytest
 
-from emuvim.api.dockervim import guard
 from emuvim.api.dockervim.containers import ContainerService, Placement, iso_time
 from emuvim.api.dockervim.fields import Fields, query_bool, query_number
 from emuvim.api.dockervim.images import base_images, image_reference, safe_extract
@@ -107,60 +106,6 @@ def test_tar_context_extracts(tmp_path):
     path.write_bytes(_tar([("Dockerfile", "file"), ("sub/f", "file")]))
     safe_extract(str(path), str(tmp_path))
     assert (tmp_path / "sub" / "f").read_text() == "hi"
-
-
-class FakeRequest:
-    def __init__(self, method="GET", path="/v1/containers", **headers):
-        self.method = method
-        self.headers = {k.replace("_", "-").lower(): v for k, v in headers.items()}
-
-        class Url:
-            pass
-        self.url = Url()
-        self.url.path = path
-
-
-def status(response):
-    return None if response is None else response.status_code
-
-
-def test_guard_host_content_type_size_and_token():
-    ok_host = {"host": "127.0.0.1:5001"}
-    assert status(guard.check(FakeRequest(**ok_host), "127.0.0.1", None)) is None
-    assert status(guard.check(FakeRequest(host="localhost"), "127.0.0.1", None)) is None
-    assert status(guard.check(FakeRequest(host="[::1]:80"), "127.0.0.1", None)) is None
-    assert status(guard.check(FakeRequest(host="evil.example:5001"), "127.0.0.1", None)) == 403
-    post = dict(ok_host, content_type="text/plain")
-    assert status(guard.check(FakeRequest("POST", **post), "127.0.0.1", None)) == 415
-    form = dict(ok_host, content_type="application/x-www-form-urlencoded")
-    assert status(guard.check(FakeRequest("POST", **form), "127.0.0.1", None)) == 415
-    bare = FakeRequest("POST", **ok_host)
-    assert status(guard.check(bare, "127.0.0.1", None)) == 415
-    json_post = dict(ok_host, content_type="application/json; charset=utf-8")
-    assert status(guard.check(FakeRequest("POST", **json_post), "127.0.0.1", None)) is None
-    big = dict(json_post, content_length=str(guard.MAX_JSON_BYTES + 1))
-    assert status(guard.check(FakeRequest("POST", **big), "127.0.0.1", None)) == 413
-    assert status(guard.check(FakeRequest("DELETE", **ok_host), "127.0.0.1", None)) is None
-    tar = dict(ok_host, content_type="application/x-tar")
-    assert status(guard.check(FakeRequest("POST", "/v1/images/build", **tar),
-                              "127.0.0.1", None)) is None
-    assert status(guard.check(FakeRequest("POST", "/v1/containers", **tar),
-                              "127.0.0.1", None)) == 415
-    remote = {"host": "10.0.0.5:5001"}
-    assert status(guard.check(FakeRequest(**remote), "0.0.0.0", "s3cret")) == 401
-    assert status(guard.check(FakeRequest(authorization="Bearer s3cret", **remote),
-                              "0.0.0.0", "s3cret")) is None
-    assert status(guard.check(FakeRequest(**remote), "0.0.0.0", None)) == 403
-
-
-def test_api_token_only_off_loopback(tmp_path, monkeypatch):
-    monkeypatch.delenv(guard.TOKEN_ENV, raising=False)
-    assert guard.api_token("127.0.0.1", str(tmp_path)) is None
-    token = guard.api_token("0.0.0.0", str(tmp_path))
-    written = tmp_path / "api-token"
-    assert written.read_text().strip() == token and oct(written.stat().st_mode & 0o777) == "0o600"
-    monkeypatch.setenv(guard.TOKEN_ENV, "given")
-    assert guard.api_token("0.0.0.0", str(tmp_path)) == "given"
 
 
 def test_create_options_refused_or_checked():

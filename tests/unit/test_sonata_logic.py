@@ -144,7 +144,7 @@ def test_real_package_quirks_md5_blanks_and_colon_cp_ids(tmp_path):
     (lambda m: m.update(entry_service_template="/../../etc/passwd"), "leaves the package"),
     (lambda m: m.update(entry_service_template="http://example.com/nsd.yml"),
      "not a file in the package"),
-    (lambda m: m.update(package_content="nope"), "list of mappings"),
+    (lambda m: m.update(package_content="nope"), "package_content must be a list"),
 ])
 def test_bad_manifests_are_422(tmp_path, change, message):
     folder = copy_package(tmp_path)

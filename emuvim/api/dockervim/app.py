@@ -13,7 +13,6 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from emuvim import __version__
-from emuvim.api.dockervim import guard
 from emuvim.api.dockervim.containers import ContainerService, docker_name
 from emuvim.api.dockervim.errors import docker_errors, refuse
 from emuvim.api.dockervim.fields import Fields, body_of, query_bool, query_number
@@ -21,6 +20,7 @@ from emuvim.api.dockervim.images import ImageService
 from emuvim.api.dockervim.inside import read_logs, read_stats, run_exec
 from emuvim.api.dockervim.networks import NetworkService
 from emuvim.api.errors import HttpError
+from emuvim.httpguard import MAX_UPLOAD_BYTES
 
 API_VERSION = "1"
 EXEC_FIELDS = ("cmd", "shell", "env", "workdir", "user", "timeout_s", "max_output_bytes",
@@ -28,7 +28,7 @@ EXEC_FIELDS = ("cmd", "shell", "env", "workdir", "user", "timeout_s", "max_outpu
 
 
 def install(app, endpoint):
-    """Add /v1 (its guard first) to a REST endpoint's FastAPI app."""
+    """Add /v1 to a REST endpoint's FastAPI app (guarded with the rest of it)."""
     containers = ContainerService(endpoint)
     images = ImageService(endpoint, build_roots=getattr(endpoint, "build_roots", None))
     networks = NetworkService(endpoint, containers)
@@ -37,7 +37,6 @@ def install(app, endpoint):
     app.include_router(image_router(endpoint, images))
     app.include_router(container_router(containers))
     app.include_router(network_router(networks))
-    guard.install(app, endpoint)
 
 
 def created(body, location):
@@ -180,9 +179,9 @@ async def receive_context(request, images, endpoint):
         with os.fdopen(fd, "wb") as out:
             async for chunk in request.stream():
                 size += len(chunk)
-                if size > guard.MAX_UPLOAD_BYTES:
+                if size > MAX_UPLOAD_BYTES:
                     raise refuse(413, "payload_too_large", "context exceeds %d bytes"
-                                 % guard.MAX_UPLOAD_BYTES)
+                                 % MAX_UPLOAD_BYTES)
                 out.write(chunk)
         return await run_in_threadpool(images.unpack_upload, tar_path, uploads)
     finally:

@@ -17,13 +17,12 @@ from emuvim.api.errors import HttpError
 from emuvim.api.dockervim.fields import LINUX_IFNAME, PORT_KEY, Fields, invalid
 from emuvim.dcemulator.docker_host import CONTAINER_PREFIX, docker_create_args
 from emuvim.dcemulator.links import peer_intf
+from emuvim.dcemulator import hostaccess
 from emuvim.dcemulator.node import normalize_network
 from emuvim.dcemulator.ownership import LABEL_CONTAINERNET, LABEL_RUN
 
 SPEC_LABEL = "emuvim.dockervim.spec"
 RESERVED_LABEL_PREFIXES = ("emuvim.", LABEL_CONTAINERNET)
-CAPABILITIES_ALLOWED = {"NET_ADMIN", "NET_RAW", "SYS_NICE"}
-DEVICES_ALLOWED = {"/dev/net/tun"}
 RESOURCE_FIELDS = {"cpu_quota": int, "cpu_period": int, "cpu_shares": int,
                    "cpuset_cpus": str, "mem_limit": (int, str), "memswap_limit": (int, str)}
 CREATE_FIELDS = ("name", "image", "pop", "command", "entrypoint", "environment", "network",
@@ -206,25 +205,26 @@ class ContainerService:
                   "entrypoint": fields.argv("entrypoint"),
                   "working_dir": fields.get("working_dir", str),
                   "user": fields.get("user", str)}
-        params.update(self._capabilities(fields))
+        params.update(self._capabilities(fields, self.net.allow_host_access))
         params.update(self._resources(fields))
         params["port_bindings"] = self._ports(fields)
+        params["publish_ip"] = getattr(self.endpoint, "publish_ip", "127.0.0.1")
         return params
 
     @staticmethod
-    def _capabilities(fields):
+    def _capabilities(fields, allowed=False):
+        """cap_add and devices as the emulator's host-access policy allows
+        (emuvim.dcemulator.hostaccess: one policy for /v1 and packages)."""
         caps = fields.get("cap_add", list, default=[])
         devices = fields.get("devices", list, default=[])
-        for cap in caps:
-            if cap not in CAPABILITIES_ALLOWED:
-                raise refuse(422, "option_refused", "capability %r is not allowed (allowed: %s)"
-                             % (cap, ", ".join(sorted(CAPABILITIES_ALLOWED))), field="cap_add")
-        for device in devices:
-            if device not in DEVICES_ALLOWED:
-                raise refuse(422, "option_refused", "device %r is not allowed (allowed: %s)"
-                             % (device, ", ".join(sorted(DEVICES_ALLOWED))), field="devices")
+        try:
+            hostaccess.check({"cap_add": caps, "devices": devices}, allowed, "the container")
+        except hostaccess.HostAccessRefused as err:
+            field = "devices" if "device" in str(err) else "cap_add"
+            raise refuse(422, "option_refused", str(err), field=field) from err
         return {"cap_add": caps,
-                "devices": ["%s:%s:rwm" % (d, d) for d in devices] or None}
+                "devices": ["%s:%s:rwm" % (d, d) if ":" not in d else d for d in devices]
+                or None}
 
     @staticmethod
     def _resources(fields):

@@ -8,8 +8,8 @@ from emuvim.api.dockervim.errors import refuse
 from emuvim.api.jsonbody import BodyError, json_object
 from emuvim.dcemulator.docker_host import NAME_PATTERN
 
-LINUX_IFNAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$")
-PORT_KEY = re.compile(r"^(\d{1,5})(/(tcp|udp|sctp))?$")
+LINUX_IFNAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}\Z")
+PORT_KEY = re.compile(r"^(\d{1,5})(/(tcp|udp|sctp))?\Z")
 
 
 def invalid(field, message):

@@ -13,12 +13,12 @@ import docker.errors
 from emuvim.api.dockervim.errors import docker_errors, refuse
 from emuvim.api.dockervim.fields import Fields, invalid
 from emuvim.dcemulator import system
+from emuvim.dcemulator.docker_host import IMAGE_REFERENCE
 from emuvim.dcemulator.images import IMAGE_LABEL
 
 BUILT_LABEL = "emuvim.dockervim"
 EMULATOR_LABELS = (IMAGE_LABEL, "emuvim.son-image", BUILT_LABEL)
-REFERENCE = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*(?::\d+)?(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*"
-                       r"(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?$")
+REFERENCE = IMAGE_REFERENCE
 FROM_LINE = re.compile(r"^\s*FROM\s+(?:--\S+\s+)*(\S+)(?:\s+AS\s+(\S+))?", re.I | re.M)
 BUILD_FIELDS = ("context", "tag", "dockerfile", "build_args", "no_cache")
 REPOSITORY_IMAGES = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(

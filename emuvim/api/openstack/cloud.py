@@ -373,7 +373,7 @@ class Cloud:
             node = self.dc.startCompute(
                 server.node_name, image=server.image.docker_ref,
                 network=interfaces or NO_NETWORK, environment=dict(server.metadata),
-                type="server", **server.flavor.limits())
+                type="server", publish_ip="127.0.0.1", **server.flavor.limits())
             if node is None:
                 raise RuntimeError("the PoP's resource model refused the server")
             for index, port in enumerate(ports):

@@ -11,7 +11,7 @@ anything is created.
 import datetime
 import re
 
-import yaml
+from emuvim.api import yamlsafe
 
 from emuvim.api.errors import HttpError
 
@@ -32,8 +32,8 @@ def load_template(template):
     """A template given as a dict, or as YAML/JSON text."""
     if isinstance(template, str):
         try:
-            template = yaml.safe_load(template)
-        except yaml.YAMLError as err:
+            template = yamlsafe.load(template)
+        except yamlsafe.YamlRefused as err:
             raise invalid("the template is not YAML: %s" % err) from None
     if not isinstance(template, dict):
         raise invalid("the template must be a mapping")
@@ -181,7 +181,7 @@ def _as_list(value):
     return [value] if isinstance(value, str) else list(value)
 
 
-STACK_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,254}$")
+STACK_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,254}\Z")
 
 
 def check_stack_name(name):

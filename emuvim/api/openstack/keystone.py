@@ -1,10 +1,14 @@
 """Keystone v3 and v2.0: version discovery, tokens and the service catalog.
 
-Any user name and password are accepted (an emulator has no users); the
-token is real in that the PoP's other services accept only tokens issued
-here.  The token's project is the PoP's one project, and the catalog's URLs
+On loopback any user name and password are accepted (an emulator has no
+users), unless the endpoint was given `credentials`; bound beyond loopback
+the endpoint needs them and Keystone checks them.  A token is real in that
+the PoP's other services accept only tokens issued here (and the token
+method accepts only those).  The token's project is the PoP's one project, and the catalog's URLs
 carry the same project id.
 """
+
+import hmac
 
 from fastapi import Request
 from fastapi.responses import JSONResponse
@@ -56,7 +60,7 @@ def build_app(endpoint):
     @app.post("/v3/auth/tokens", status_code=201, summary="issue a token (any password)")
     async def v3_token(request: Request):
         auth = await json_body(request, "auth")
-        user, project_name = _v3_user_and_project(auth)
+        user, project_name = _v3_user_and_project(auth, endpoint)
         token, expires = tokens.issue()
         body = {"token": {
             "methods": ["password"], "expires_at": iso(expires), "issued_at": iso(expires - 1),
@@ -84,11 +88,15 @@ def build_app(endpoint):
     @app.post("/v2.0/tokens", summary="issue a v2.0 token (any password)")
     async def v2_token(request: Request):
         auth = await json_body(request, "auth")
-        credentials = auth.get("passwordCredentials") or {}
-        if not credentials.get("username") and not auth.get("token"):
+        credentials = mapping(auth, "passwordCredentials")
+        if auth.get("token") is not None:
+            check_token(tokens, mapping(auth, "token").get("id"))
+        elif not credentials.get("username"):
             raise HttpError(400, "passwordCredentials.username is required")
+        else:
+            check_password(endpoint, credentials.get("username"), credentials.get("password"))
         token, expires = tokens.issue()
-        tenant = {"id": project, "name": auth.get("tenantName") or endpoint.project_name,
+        tenant = {"id": project, "name": text(auth, "tenantName", "auth.tenantName") or endpoint.project_name,
                   "enabled": True, "description": None}
         return {"access": {
             "token": {"id": token, "expires": iso(expires), "issued_at": iso(expires - 1),
@@ -107,20 +115,58 @@ def build_app(endpoint):
     return app
 
 
-def _v3_user_and_project(auth):
-    identity = auth.get("identity") or {}
+def mapping(parent, key, where=None):
+    """parent[key] as a dict ({} when absent); 400 naming the field otherwise."""
+    value = parent.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise HttpError(400, "%s must be an object" % (where or key))
+    return value
+
+
+def text(parent, key, where):
+    value = parent.get(key)
+    if value is not None and not isinstance(value, str):
+        raise HttpError(400, "%s must be a string" % where)
+    return value
+
+
+def check_password(endpoint, user, password):
+    """With configured credentials, the user and password must match them."""
+    if endpoint.credentials is None:
+        return
+    wanted_user, wanted_password = endpoint.credentials
+    given = ("%s\0%s" % (user, password)).encode()
+    if not (isinstance(password, str) and hmac.compare_digest(
+            given, ("%s\0%s" % (wanted_user, wanted_password)).encode())):
+        raise HttpError(401, "The request you have made requires authentication.")
+
+
+def check_token(tokens, token):
+    if not (isinstance(token, str) and tokens.valid(token)):
+        raise HttpError(401, "The request you have made requires authentication.")
+
+
+def _v3_user_and_project(auth, endpoint):
+    identity = mapping(auth, "identity", "auth.identity")
     methods = identity.get("methods") or []
+    if not isinstance(methods, list):
+        raise HttpError(400, "auth.identity.methods must be a list")
     if "password" in methods:
-        user = (identity.get("password") or {}).get("user") or {}
-        if not (user.get("name") or user.get("id")):
+        password = mapping(identity, "password", "auth.identity.password")
+        user = mapping(password, "user", "auth.identity.password.user")
+        name = text(user, "name", "user.name") or text(user, "id", "user.id")
+        if not name:
             raise HttpError(400, "auth.identity.password.user needs a name or an id")
-        name = user.get("name") or user.get("id")
+        check_password(endpoint, name, user.get("password"))
     elif "token" in methods:
+        check_token(endpoint.tokens, mapping(identity, "token", "auth.identity.token").get("id"))
         name = "admin"
     else:
         raise HttpError(400, "auth.identity.methods must include password or token")
-    scope = (auth.get("scope") or {}).get("project") or {}
-    return name, scope.get("name") or "admin"
+    scope = mapping(mapping(auth, "scope", "auth.scope"), "project", "auth.scope.project")
+    return name, text(scope, "name", "auth.scope.project.name") or "admin"
 
 
 def catalog_v3(endpoint):

@@ -18,7 +18,7 @@ NOVA_MIN_VERSION = (2, 1)
 NOVA_MAX_VERSION = (2, 60)        # what OSM's RO pins; the shapes up to it are honoured
 EMBEDDED_FLAVOR_VERSION = (2, 47)
 NETWORKS_REQUIRED_VERSION = (2, 37)
-NODE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,40}$")
+NODE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,40}\Z")
 
 
 def new_id():
@@ -197,7 +197,7 @@ def random_mac():
     return "fa:16:3e:%02x:%02x:%02x" % tuple(random.randrange(256) for _ in range(3))
 
 
-MAC = re.compile(r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$")
+MAC = re.compile(r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}\Z")
 
 
 def check_mac(value):

@@ -8,12 +8,18 @@
     ...
     api.stop()
 
-Port 0 gives every service a free port (`api.urls` lists them).  Each
+Port 0 gives every service a free port (`api.urls` lists them).
+
+On loopback Keystone takes any user name and password, as vim-emu did.
+Bound beyond loopback it needs `credentials=(user, password)` (or
+$EMUVIM_OPENSTACK_USER / $EMUVIM_OPENSTACK_PASSWORD) and checks them; every
+service is behind emuvim's HTTP guard (emuvim.httpguard).  Each
 endpoint owns its state (flavors, networks, ports, servers, tokens): several
 can run in one process, one per PoP.
 """
 
 import logging
+import os
 
 from emuvim.api.openstack import glance, heat, keystone, neutron, nova
 from emuvim.api.openstack.cloud import Cloud
@@ -21,8 +27,11 @@ from emuvim.api.openstack.common import Tokens
 from emuvim.api.openstack.sfc import Sfc
 from emuvim.api.openstack.stacks import Stacks
 from emuvim.api.server import ThreadedServer
+from emuvim.httpguard import Policy, is_loopback, protect
 
 log = logging.getLogger(__name__)
+
+USER_ENV, PASSWORD_ENV = "EMUVIM_OPENSTACK_USER", "EMUVIM_OPENSTACK_PASSWORD"
 
 # vim-emu's layout: Keystone on the base port, the others at fixed offsets.
 SERVICES = (("identity", "keystone", 0, keystone.build_app),
@@ -33,8 +42,11 @@ SERVICES = (("identity", "keystone", 0, keystone.build_app),
 
 
 class OpenstackApiEndpoint:
-    def __init__(self, listenip="127.0.0.1", port=6001, project_name="admin"):
+    def __init__(self, listenip="127.0.0.1", port=6001, project_name="admin",
+                 credentials=None, cors_origins=()):
         self.ip = listenip
+        self.credentials = tuple(credentials) if credentials else configured_credentials()
+        self.cors_origins = tuple(cors_origins)
         self.port = port
         self.project_name = project_name
         self.dc = None
@@ -63,17 +75,28 @@ class OpenstackApiEndpoint:
     def start(self):
         if self.dc is None:
             raise RuntimeError("connect_datacenter(dc) before start()")
+        if not is_loopback(self.ip) and self.credentials is None:
+            raise ValueError("the OpenStack APIs bound to %s need credentials: "
+                             "OpenstackApiEndpoint(..., credentials=(user, password)) or "
+                             "$%s and $%s" % (self.ip, USER_ENV, PASSWORD_ENV))
         host = "127.0.0.1" if self.ip in ("0.0.0.0", "") else self.ip
         try:
             for kind, _name, offset, build in SERVICES:
                 port = self.port + offset if self.port else 0
-                server = ThreadedServer(build(self), self.ip, port)
+                server = ThreadedServer(self.guarded(build(self)), self.ip, port)
                 self.urls[kind] = "http://%s:%d" % (host, server.start())
                 self._servers.append(server)
         except BaseException:
             self.stop()
             raise
         log.info("OpenStack APIs of %s: %s", self.dc.label, self.urls)
+
+    def guarded(self, app):
+        """Keystone's tokens authenticate; the guard does the rest (Host, origin,
+        body types and sizes)."""
+        return protect(app, Policy(listen_ip=self.ip, bearer=False,
+                                   error_body=app.state.error_body,
+                                   cors_origins=self.cors_origins))
 
     def stop(self):
         for server in self._servers:
@@ -96,3 +119,8 @@ class OpenstackApiEndpoint:
                 "network": self.urls["network"], "image": self.urls["image"],
                 "orchestration": "%s/v1/%s" % (self.urls["orchestration"], project)}
         return [(kind, name, urls[kind]) for kind, name, _offset, _build in SERVICES]
+
+
+def configured_credentials():
+    password = os.environ.get(PASSWORD_ENV)
+    return (os.environ.get(USER_ENV, "admin"), password) if password else None

@@ -47,10 +47,14 @@ def router(endpoint):
         body = await read_json(request)
         dc = lookups.datacenter(dc_label)
         network_spec = parse_network(body.get("network"))
-        command = body.get("docker_command") or body.get("command")
+        command = checked_command(body.get("docker_command") or body.get("command"))
+        for key in ("image", "flavor_name"):
+            if body.get(key) is not None and not isinstance(body[key], str):
+                raise HttpError(400, "%s must be a string" % key)
         node = await run_in_threadpool(
             dc.startCompute, compute_name, image=body.get("image"), command=command,
-            network=network_spec, flavor_name=body.get("flavor_name") or "tiny")
+            network=network_spec, flavor_name=body.get("flavor_name") or "tiny",
+            publish_ip=getattr(endpoint, "publish_ip", "127.0.0.1"))
         if node is None:
             raise HttpError(409, "datacenter %s has not enough resources left for %s" % (
                 dc_label, compute_name))
@@ -77,6 +81,15 @@ def router(endpoint):
         return node.getStatus()
 
     return api
+
+
+def checked_command(command):
+    """docker_command: a shell string or an argv list of strings (else a 400)."""
+    if command is None or isinstance(command, str):
+        return command
+    if isinstance(command, list) and all(isinstance(arg, str) for arg in command):
+        return command
+    raise HttpError(400, "docker_command must be a string or a list of strings")
 
 
 def resource_update(query):

@@ -7,15 +7,21 @@ endpoints can run in one process.
 import tempfile
 import threading
 
-from emuvim.api.dockervim.guard import api_token
+from emuvim.httpguard import api_token
 from emuvim.api.rest.app import build_app
 from emuvim.api.server import ThreadedServer
 
 
 class RestApiEndpoint:
-    def __init__(self, listenip="127.0.0.1", port=5001, DCnetwork=None, build_roots=None):
+    def __init__(self, listenip="127.0.0.1", port=5001, DCnetwork=None, build_roots=None,
+                 cors_origins=(), publish_ip="127.0.0.1"):
         """build_roots: {name: folder} the Docker-VIM may build images from
-        (default: the repository's images/ as "images")."""
+        (default: the repository's images/ as "images").  cors_origins: web
+        origins (e.g. "http://localhost:3000") allowed to read answers; none
+        by default.  publish_ip: the host address the exposed ports of VNFs
+        started through the API are published on (vim-emu: every address)."""
+        self.cors_origins = tuple(cors_origins)
+        self.publish_ip = publish_ip
         self.ip = listenip
         self.port = port
         self.build_roots = build_roots
@@ -52,7 +58,7 @@ class RestApiEndpoint:
 
     def start(self):
         run_dir = self.net.record.path if self.net is not None else tempfile.gettempdir()
-        # Bound beyond loopback, /v1 needs a bearer token (guard.api_token).
+        # Bound beyond loopback, every route needs a bearer token (httpguard).
         self.api_token = api_token(self.ip, run_dir)
         self.stopping.clear()
         self._server = ThreadedServer(build_app(self), self.ip, self.port)

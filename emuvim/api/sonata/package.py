@@ -21,6 +21,7 @@ import re
 import time
 import zipfile
 
+from emuvim.api.tango import shapes
 from emuvim.api.tango.package import (PackageContent, PackageError, load_yaml,
                                       safe_member_path)
 
@@ -60,6 +61,7 @@ def package_path(folder, name, what):
 def read_son(folder):
     """MANIFEST, NSD and VNFDs of an unpacked .son, normalised (PackageContent)."""
     manifest = load_yaml(os.path.join(folder, MANIFEST_PATH), "MANIFEST (%s)" % MANIFEST_PATH)
+    shapes.check(manifest, shapes.MANIFEST, MANIFEST_PATH)
     entries = manifest.get("package_content") or []
     if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
         raise invalid("MANIFEST.MF: package_content must be a list of mappings")
@@ -71,12 +73,18 @@ def read_son(folder):
     vnfd_names = [e.get("name") for e in entries if e.get("content-type") == VNFD_TYPE]
     if not vnfd_names:
         raise invalid("MANIFEST.MF lists no VNFD (content-type %s)" % VNFD_TYPE)
-    nsd = load_yaml(package_path(folder, nsd_name, "the NSD"), "NSD")
-    vnfds = [load_yaml(package_path(folder, name, "a VNFD"), "VNFD") for name in vnfd_names]
+    nsd = checked(load_yaml(package_path(folder, nsd_name, "the NSD"), "NSD"), nsd_name, "NSD")
+    vnfds = [checked(load_yaml(package_path(folder, name, "a VNFD"), "VNFD"), name, "VNFD")
+             for name in vnfd_names]
     normalise_nsd(nsd)
     for vnfd in vnfds:
         normalise_vnfd(vnfd)
     return PackageContent(manifest, nsd, vnfds, warnings=md5_warnings(folder, entries))
+
+
+def checked(document, name, kind):
+    shapes.check(document, shapes.NSD if kind == "NSD" else shapes.VNFD, name.strip())
+    return document
 
 
 def md5_warnings(folder, entries):

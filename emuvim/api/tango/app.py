@@ -24,8 +24,6 @@ PACKAGES = ["/packages", "/api/v2/packages", "/api/v3/packages"]
 SERVICES = ["/services", "/api/v2/services", "/api/v3/services"]
 INSTANTIATIONS = ["/instantiations", "/api/v2/instantiations", "/api/v2/requests",
                   "/api/v3/requests", "/api/v3/records/services"]
-LIST_HEADERS = {"Access-Control-Allow-Origin": "*",
-                "Access-Control-Allow-Methods": "GET,OPTIONS"}
 
 
 async def read_body_json(request):
@@ -133,12 +131,10 @@ def build_app(llcm, on_exit=None):
         return await onboard_upload(llcm, request)
 
     def list_packages():
-        return JSONResponse([s.package_summary() for s in list(llcm.services.values())],
-                            headers=LIST_HEADERS)
+        return JSONResponse([s.package_summary() for s in list(llcm.services.values())])
 
     def list_services():
-        return JSONResponse([s.service_summary() for s in list(llcm.services.values())],
-                            headers=LIST_HEADERS)
+        return JSONResponse([s.service_summary() for s in list(llcm.services.values())])
 
     async def instantiate(request: Request):
         body = await read_body_json(request)
@@ -148,7 +144,7 @@ def build_app(llcm, on_exit=None):
                             status_code=201)
 
     def list_instances():
-        return JSONResponse(llcm.list_instances(), headers=LIST_HEADERS)
+        return JSONResponse(llcm.list_instances())
 
     async def terminate(request: Request):
         body = await read_body_json(request)
@@ -157,7 +153,7 @@ def build_app(llcm, on_exit=None):
         return JSONResponse("Service(s) stopped.", status_code=200)
 
     def show_instance(instance_uuid: str):
-        return JSONResponse(llcm.instance_details(instance_uuid), headers=LIST_HEADERS)
+        return JSONResponse(llcm.instance_details(instance_uuid))
 
     async def terminate_one(instance_uuid: str):
         await run_in_threadpool(llcm.terminate, None, instance_uuid)

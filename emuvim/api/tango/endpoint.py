@@ -7,12 +7,18 @@ and its HTTP server, so several can run in one process.
 import logging
 import threading
 
+from emuvim import httpguard
 from emuvim.api.server import ThreadedServer
 from emuvim.api.tango.app import build_app
 from emuvim.api.tango.llcm import LlcmOptions, TangoLLCM
 from emuvim.api.tango.package import load_yaml
 
 log = logging.getLogger(__name__)
+
+# A package comes as multipart field 'package' or as the raw body.
+UPLOAD_PATHS = r"(/api/v[23])?/packages"
+UPLOAD_TYPES = ("multipart/form-data", "application/octet-stream", "application/zip",
+                "application/x-zip-compressed", "application/x-zip", "")
 
 
 def sap_image_from_vnfd(path):
@@ -32,11 +38,12 @@ class TangoLLCMEndpoint:
                  sap_vnfd_path=None, placement_algorithm_obj=None, env_conf_folder=None,
                  **options):
         """vim-emu's arguments; `options` sets further LlcmOptions fields
-        (stop_timeout, publish_ip, max_upload_bytes, bidirectional_chain, ...)
-        and `storage_dir`."""
+        (stop_timeout, publish_ip, max_upload_bytes, bidirectional_chain, ...),
+        `storage_dir` and `cors_origins` (web origins allowed to read answers)."""
         self.ip = listenip
         self.port = port
         storage_dir = options.pop("storage_dir", None)
+        self.cors_origins = tuple(options.pop("cors_origins", ()))
         if sap_vnfd_path:
             options.setdefault("sap_image", sap_image_from_vnfd(sap_vnfd_path))
         rules_options = {key: options.pop(key) for key in self.RULES_OPTIONS if key in options}
@@ -63,8 +70,16 @@ class TangoLLCMEndpoint:
     def connectDatacenter(self, dc):
         self.llcm.connectDatacenter(dc)
 
+    def guarded_app(self):
+        """The app behind the guard every emuvim API has (emuvim.httpguard)."""
+        token = httpguard.api_token(self.ip, self.llcm.storage_dir)
+        return httpguard.protect(self.make_app(), httpguard.Policy(
+            listen_ip=self.ip, token=token, cors_origins=self.cors_origins,
+            # the LLCM limits uploads itself while they stream (max_upload_bytes)
+            uploads=[(UPLOAD_PATHS, UPLOAD_TYPES, None)]))
+
     def start(self):
-        self._server = ThreadedServer(self.make_app(), self.ip, self.port)
+        self._server = ThreadedServer(self.guarded_app(), self.ip, self.port)
         self.port = self._server.start()
         log.info("%s on %s", self.NAME, self.url)
 

@@ -17,16 +17,22 @@ import uuid as uuidlib
 from dataclasses import dataclass
 
 from emuvim.api.tango.instance import ServiceInstance
-from emuvim.api.errors import HttpError
+from emuvim.api.errors import HttpError, status_of
 from emuvim.api.tango.package import NAPD_PATH, PackageError, read_descriptors, unpack
 from emuvim.api.tango.placement import (  # noqa: F401  (vim-emu's import paths too)
     FirstDcPlacement, PlacementAlgorithm, PlacementError, RoundRobinDcPlacement,
     StaticConfigPlacement)
 from emuvim.api.tango.plan import ELAN_POOL, ELINE_POOL, DeploymentRules, plan_instance
 from emuvim.api.tango.service import parse_service
+from emuvim.dcemulator import hostaccess
 from emuvim.dcemulator.docker_engine import DEFAULT_IMAGE
+from emuvim.dcemulator.docker_host import IMAGE_REFERENCE
 
 log = logging.getLogger(__name__)
+
+# What reading a descriptor may raise beyond PackageError.
+PARSER_SLIPS = (TypeError, AttributeError, LookupError, ValueError, OverflowError,
+                RecursionError, UnicodeError)
 
 COOKIE_BASE = 0x7A000    # LLCM instances use the lowest free cookie from here
 MAX_UPLOAD_BYTES = 512 * 1024 * 1024
@@ -114,6 +120,7 @@ class TangoLLCM:
         self.services = {}
         self.instances = {}
         self._own_storage = storage_dir is None
+        self._recorded = []
         self.storage_dir = storage_dir or tempfile.mkdtemp(prefix="emuvim-llcm-")
         for sub in ("uploads", "catalog/services"):
             os.makedirs(os.path.join(self.storage_dir, sub), exist_ok=True)
@@ -123,8 +130,13 @@ class TangoLLCM:
 
     def connectDatacenter(self, dc):
         self.dcs[dc.label] = dc
-        if getattr(dc, "net", None) is not None:
-            dc.net.add_service_source(self)
+        net = getattr(dc, "net", None)
+        if net is not None:
+            net.add_service_source(self)
+            if self._own_storage and net.record is not None and net not in self._recorded:
+                # a SIGKILLed run's storage is then removed by `vim-emu clean`
+                net.record.add_path(self.storage_dir)
+                self._recorded.append(net)
 
     def service_groups(self):
         """The running instances as the network's views show them (dashboard)."""
@@ -161,6 +173,16 @@ class TangoLLCM:
             content, service = self._read_package(folder)
             self.rules.adapt(service)
             self._check_deployable(service, content)
+        except PARSER_SLIPS as err:
+            shutil.rmtree(folder, ignore_errors=True)
+            if isinstance(err, HttpError) or status_of(err) is not None and not isinstance(
+                    err, (KeyError, IndexError)):
+                raise
+            # A descriptor the shape checks let through and the parser choked
+            # on: still the package's fault (422), and a bug of ours to log.
+            log.exception("package %s: unexpected parser error", service_uuid)
+            raise PackageError("the package's descriptors cannot be used: %s: %s" % (
+                type(err).__name__, err), 422) from err
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
             raise
@@ -188,7 +210,15 @@ class TangoLLCM:
             "%s (%s)" % (f.marker, f.name) for f in self.formats), 422)
 
     def _check_deployable(self, service, content):
-        """Images present locally, and a plan can be made (addresses, links)."""
+        """Host access as the emulator allows, images present locally, and a
+        plan can be made (addresses, links)."""
+        for vnf in service.vnfs.values():
+            for unit in vnf.units:
+                where = "VNF %s unit %s" % (vnf.vnf_id, unit.id)
+                hostaccess.check(unit.create_args, self.net.allow_host_access, where)
+                if not IMAGE_REFERENCE.match(unit.image):
+                    raise PackageError("%s: image %r is not a Docker image reference (like "
+                                       "emuvim/base:latest)" % (where, unit.image), 422)
         missing = [i for i in service.images() if not self.net.docker_engine.image_exists(i)]
         if missing:
             raise PackageError("image(s) not found locally: %s. Nothing is pulled from a "

@@ -20,6 +20,7 @@ import zipfile
 
 import yaml
 
+from emuvim.api import yamlsafe
 from emuvim.api.errors import HttpError
 
 NAPD_PATH = "TOSCA-Metadata/NAPD.yaml"
@@ -119,11 +120,14 @@ def load_yaml(path, what):
     """A YAML mapping from a file, loaded safely; PackageError otherwise."""
     try:
         with open(path) as stream:
-            data = yaml.safe_load(stream)
+            data = yamlsafe.load(stream)
     except FileNotFoundError as err:
         raise PackageError("%s %s is missing from the package" % (what, _short(path)),
                            422) from err
-    except (yaml.YAMLError, UnicodeDecodeError) as err:
+    except IsADirectoryError as err:
+        raise PackageError("%s %s is a folder, not a file" % (what, _short(path)),
+                           422) from err
+    except (yamlsafe.YamlRefused, UnicodeDecodeError) as err:
         raise PackageError("%s is not valid YAML: %s" % (what, err), 422) from err
     if not isinstance(data, dict):
         raise PackageError("%s must be a YAML mapping" % what, 422)
@@ -166,8 +170,11 @@ class PackageContent:
 
 
 def read_descriptors(folder):
-    """NAPD, NSD and VNFDs of an unpacked package (no semantic checks yet)."""
+    """NAPD, NSD and VNFDs of an unpacked package: their structure checked
+    (shapes), their meaning not yet."""
+    from emuvim.api.tango import shapes
     napd = load_yaml(os.path.join(folder, NAPD_PATH), "NAPD (%s)" % NAPD_PATH)
+    shapes.check(napd, shapes.NAPD, NAPD_PATH)
     content = napd.get("package_content")
     if not isinstance(content, list) or not all(isinstance(e, dict) for e in content):
         raise PackageError("NAPD has no package_content list", 422)
@@ -177,10 +184,18 @@ def read_descriptors(folder):
         raise PackageError("NAPD lists no NSD (content-type %s)" % NSD_TYPE, 422)
     if not vnfd_entries:
         raise PackageError("NAPD lists no VNFD (content-type %s)" % VNFD_TYPE, 422)
-    nsd = load_yaml(os.path.join(folder, source_path(nsd_entries[0].get("source"))), "NSD")
-    vnfds = [load_yaml(os.path.join(folder, source_path(e.get("source"))), "VNFD")
+    nsd = load_descriptor(folder, source_path(nsd_entries[0].get("source")), "NSD")
+    vnfds = [load_descriptor(folder, source_path(e.get("source")), "VNFD")
              for e in vnfd_entries]
     return PackageContent(napd, nsd, vnfds)
+
+
+def load_descriptor(folder, relative, kind):
+    """An NSD or VNFD file of the package, its structure checked."""
+    from emuvim.api.tango import shapes
+    document = load_yaml(os.path.join(folder, relative), "%s %s" % (kind, relative))
+    shapes.check(document, shapes.NSD if kind == "NSD" else shapes.VNFD, relative)
+    return document
 
 
 # -- packing ------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 
 from emuvim.api.tango.package import PackageError
+from emuvim.dcemulator import hostaccess
 from emuvim.dcemulator.links import clean_intf_id
 from emuvim.dcemulator.resourcemodel import cpu_limit
 
@@ -19,7 +20,7 @@ LAN_TYPES = ("E-LAN", "E-Tree")
 MIN_MEMORY = 6 * 1024 * 1024  # Docker refuses less
 MEMORY_UNITS = {"": 1024 ** 3, "B": 1, "K": 1024, "M": 1024 ** 2, "G": 1024 ** 3,
                 "T": 1024 ** 4}
-PORT_ITEM = re.compile(r"^(\d{1,5})(?:/(tcp|udp|sctp))?$")
+PORT_ITEM = re.compile(r"^(\d{1,5})(?:/(tcp|udp|sctp))?\Z")
 
 
 def invalid(message):
@@ -136,7 +137,7 @@ def resource_args(requirements, where):
     args = {}
     if cpu.get("cpuset") is not None:
         args["cpuset_cpus"] = str(cpu["cpuset"]).replace(" ", "")
-        if not re.match(r"^[0-9]+([,-][0-9]+)*$", args["cpuset_cpus"]):
+        if not re.match(r"^[0-9]+([,-][0-9]+)*\Z", args["cpuset_cpus"]):
             raise invalid("%s: cpuset %r is not like '0-2,4'" % (where, cpu["cpuset"]))
     if cpu.get("vcpus") is not None or cpu.get("cpu_bw") is not None:
         cpus = _positive(cpu.get("vcpus", 1), "vcpus", where)
@@ -193,7 +194,7 @@ def _intf_id(value, where):
         raise invalid("%s: %s" % (where, err)) from err
 
 
-SIMPLE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+SIMPLE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*\Z")
 MAX_ID_CHARS = 28  # vnf_id.unit_id.NNNN stays within container name limits
 
 
@@ -236,6 +237,10 @@ def parse_unit(du, cloudnative, vnf_cps, where):
     for key in ("ipc_mode", "devices", "cap_add"):
         if du.get(key) is not None:
             args[key] = du[key]
+    try:        # types now; whether the emulator allows them when it deploys
+        hostaccess.check(args, True, where)
+    except hostaccess.HostAccessRefused as err:
+        raise invalid(str(err)) from err
     env = {}
     for key, var in (("vm_cmd_start", "SON_EMU_CMD"), ("vm_cmd_stop", "SON_EMU_CMD_STOP")):
         if du.get(key) not in (None, "", "None"):

@@ -112,6 +112,8 @@ class EmuSwitchApp(app_manager.OSKenApp):
 
     def _serve_rest(self):
         import uvicorn
+        # The REST API stays on loopback whatever address OpenFlow listens on:
+        # it changes flows and has no token of its own.
         server = uvicorn.Server(uvicorn.Config(build_rest_app(self), host=self.rest_host,
                                                port=self.rest_port, log_level="warning"))
         server.run()
@@ -191,8 +193,12 @@ def build_rest_app(controller):
     import json
 
     from fastapi import FastAPI, Request
+    from fastapi.exceptions import RequestValidationError
     from fastapi.responses import JSONResponse
     from starlette.concurrency import run_in_threadpool
+    from starlette.exceptions import HTTPException
+
+    from emuvim import httpguard
 
     app = FastAPI(title="emuvim OpenFlow controller",
                   description="The subset of Ryu's ofctl_rest API that NFV clients use.")
@@ -200,6 +206,19 @@ def build_rest_app(controller):
     @app.exception_handler(RestError)
     async def rest_error(_request: Request, err: RestError):
         return JSONResponse(status_code=err.status, content={"error": str(err)})
+
+    @app.exception_handler(HTTPException)
+    async def routing_error(request: Request, err: HTTPException):
+        return JSONResponse(status_code=err.status_code, headers=dict(err.headers or {}),
+                            content={"error": "%s %s: %s" % (request.method, request.url.path,
+                                                             err.detail)})
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_request: Request, err: RequestValidationError):
+        problems = "; ".join("%s: %s" % (".".join(str(p) for p in e.get("loc", ())),
+                                         e.get("msg")) for e in err.errors())
+        return JSONResponse(status_code=400, content={"error": "invalid request: %s"
+                                                               % problems})
 
     async def json_body(request, default=None):
         """Ryu clients often post JSON without a JSON Content-Type: parse it anyway."""
@@ -260,7 +279,9 @@ def build_rest_app(controller):
         return await guarded(ofctl.get_port_stats, controller.datapath(dpid),
                              controller.waiters, port)
 
-    return app
+    # Ryu's clients post JSON without a Content-Type: taken (bare_json), but
+    # never from a web page (the guard checks Origin and Host).
+    return httpguard.protect(app, httpguard.Policy(listen_ip=controller.rest_host))
 
 
 def main(argv=None):
@@ -273,7 +294,7 @@ def main(argv=None):
     from os_ken import cfg
     from os_ken.base.app_manager import AppManager
     EmuSwitchApp.learning = args.learning
-    EmuSwitchApp.rest_host = args.host
+    EmuSwitchApp.rest_host = "127.0.0.1"
     EmuSwitchApp.rest_port = args.rest_port
     cfg.CONF(args=["--ofp-tcp-listen-port", str(args.port),
                    "--ofp-listen-host", args.host], project="os_ken")

@@ -72,8 +72,9 @@ def port_accepts(host, port):
 class OsKenController(ControllerBackend):
     """Runs emuvim.dcemulator.controller.app under os-ken (eventlet stays there).
 
-    The process listens for OpenFlow on `port` and serves the Ryu-compatible
-    REST API on `rest_port`, both on 127.0.0.1 unless told otherwise.
+    The process listens for OpenFlow on `port` (on `host`, 127.0.0.1 unless
+    told otherwise) and serves the Ryu-compatible REST API on `rest_port`,
+    always on 127.0.0.1 (it changes flows and has no token).
     """
 
     def __init__(self, enable_learning=False, host="127.0.0.1", port=None, rest_port=None):
@@ -93,14 +94,14 @@ class OsKenController(ControllerBackend):
 
     @property
     def rest_url(self):
-        return "http://%s:%d" % (self.host, self.rest_port)
+        return "http://127.0.0.1:%d" % self.rest_port
 
     def start(self, run_record):
         self._record = run_record
         self.port = self.port or free_tcp_port(self.host)
         # Both ports are only bound later, by the controller: the second pick
         # must not be the first (the REST API then failed to bind, 1 in ~31000).
-        self.rest_port = self.rest_port or free_tcp_port(self.host, exclude=(self.port,))
+        self.rest_port = self.rest_port or free_tcp_port("127.0.0.1", exclude=(self.port,))
         self.log_path = run_record.log_path("controller.log")
         self._spawn()
 
@@ -121,7 +122,7 @@ class OsKenController(ControllerBackend):
             if self.process.poll() is not None:
                 raise ControllerError("controller exited with code %s; see %s" % (
                     self.process.returncode, self.log_path))
-            if port_accepts(self.host, self.port) and port_accepts(self.host, self.rest_port):
+            if port_accepts(self.host, self.port) and port_accepts("127.0.0.1", self.rest_port):
                 return
             time.sleep(0.05)
         self._terminate()

@@ -1,5 +1,7 @@
 """Fuzz the REST API from its own OpenAPI document (bounded): never a 5xx."""
 
+import os
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 
@@ -7,7 +9,7 @@ from helpers import containers_of
 
 schemathesis = pytest.importorskip("schemathesis")
 
-EXAMPLES_PER_OPERATION = 20
+EXAMPLES_PER_OPERATION = int(os.environ.get("EMUVIM_FUZZ_EXAMPLES", "20"))
 # Endless by design (server-sent events); its parameter checks are tested in
 # test_dashboard.py.
 STREAMS = {"/dashboard/events"}
@@ -28,7 +30,7 @@ def test_no_server_errors_and_nothing_left(api):
         def no_server_error(case):
             response = case.call(timeout=60)
             statuses.append(response.status_code)
-            if response.status_code >= 500:
+            if response.status_code >= 500 and not upstream_failure(response):
                 failures.append("%s %s -> %d %s" % (case.method, case.formatted_path,
                                                      response.status_code,
                                                      response.text[:200]))
@@ -39,3 +41,12 @@ def test_no_server_errors_and_nothing_left(api):
     # the fuzzer may have started nodes through PUT; the PoPs must know each one
     tracked = sum(len(dc.containers) for dc in net.dcs.values())
     assert len(containers_of(net.identity.run_id)) == tracked
+
+
+def upstream_failure(response):
+    """A 502 that is the registry's absence (this machine has none), not ours."""
+    try:
+        return response.status_code == 502 and response.json().get("code") == \
+            "registry_unreachable"
+    except ValueError:
+        return False

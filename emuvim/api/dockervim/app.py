@@ -13,6 +13,8 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from emuvim import __version__
+from emuvim.api.bodies import documented
+from emuvim.api.dockervim import bodies as B
 from emuvim.api.dockervim.containers import ContainerService, docker_name
 from emuvim.api.dockervim.errors import docker_errors, refuse
 from emuvim.api.dockervim.fields import Fields, body_of, query_bool, query_number
@@ -108,7 +110,7 @@ def image_router(endpoint, images):
     def list_images(label: str = None, emulator_built: str = None):
         return images.list(label, query_bool(emulator_built, "emulator_built"))
 
-    @api.post("/build", status_code=201,
+    @api.post("/build", status_code=201, openapi_extra=documented(B.ImageBuild, extra_types=[("application/x-tar", {"type": "string", "format": "binary"})]),
               summary="build from <root>/<folder> (JSON) or an uploaded tar context",
               description="JSON: context, tag, dockerfile, build_args, no_cache. Or the body "
                           "is a tar (Content-Type application/x-tar) with ?tag=. With "
@@ -136,7 +138,7 @@ def image_router(endpoint, images):
             cleanup(upload_dir)
         return created({"image": image, "log": log}, "/v1/images/" + build_request["tag"])
 
-    @api.post("/pull", summary="pull once, with a time limit (offline: 502 with a hint)")
+    @api.post("/pull", openapi_extra=documented(B.ImagePull, True), summary="pull once, with a time limit (offline: 502 with a hint)")
     async def pull(request: Request):
         fields = Fields(await body_of(request), ("image",))
         image, pulled = await run_in_threadpool(images.pull,
@@ -227,13 +229,14 @@ def container_router(containers):
                         label: str = None):
         return containers.list(state, pop, image, label)
 
-    @api.post("", status_code=201, summary="create (start: false) or run (start: true)")
+    @api.post("", status_code=201, summary="create (start: false) or run (start: true)",
+              openapi_extra=documented(B.ContainerCreate, True))
     async def create(request: Request):
         name = await run_in_threadpool(containers.create, await body_of(request))
         view = await run_in_threadpool(containers.view, name, True)
         return created(view, "/v1/containers/" + name)
 
-    @api.post("/actions/stop-all", summary="stop every running container of this run")
+    @api.post("/actions/stop-all", openapi_extra=documented(B.StopAll), summary="stop every running container of this run")
     async def stop_all(request: Request):
         fields = Fields(await body_of(request), ("timeout_s", "pop"))
         pop = fields.get("pop", str)
@@ -241,7 +244,7 @@ def container_router(containers):
             containers.pop(pop)
         return await run_in_threadpool(containers.stop_all, pop, timeout_of(fields))
 
-    @api.post("/actions/prune", summary="remove this run's stopped containers")
+    @api.post("/actions/prune", openapi_extra=documented(B.Nothing), summary="remove this run's stopped containers")
     async def prune(request: Request):
         Fields(await body_of(request), ())
         return await run_in_threadpool(containers.prune)
@@ -269,14 +272,15 @@ def container_router(containers):
         return change
 
     for action in ("start", "stop", "restart", "pause", "unpause"):
-        api.post("/{name}/%s" % action, summary=action)(state_change(action))
+        api.post("/{name}/%s" % action, summary=action, openapi_extra=documented(
+            B.Timeout if action in ("stop", "restart") else B.Nothing))(state_change(action))
 
     @api.delete("/{name}", status_code=204, summary="remove (?force=true stops it first)")
     async def remove(name: str, force: str = None):
         await run_in_threadpool(containers.remove, name, bool(query_bool(force, "force")))
         return Response(status_code=204)
 
-    @api.post("/{name}/exec", summary="run a command in the running container",
+    @api.post("/{name}/exec", openapi_extra=documented(B.Exec, True), summary="run a command in the running container",
               description="cmd: a list, or a string with shell: true. Answers exit_code, "
                           "stdout, stderr, timed_out (a non-zero exit is still 200).")
     async def exec_command(name: str, request: Request):
@@ -325,7 +329,8 @@ def container_router(containers):
         _node, attrs = containers.running(name)
         return dict(read_stats(attrs, window), container=name)
 
-    @api.patch("/{name}/resources", summary="change CPU/memory limits of a running container")
+    @api.patch("/{name}/resources", openapi_extra=documented(B.Resources, True),
+               summary="change CPU/memory limits of a running container")
     async def resources(name: str, request: Request):
         body = await body_of(request)
         update = ContainerService._resources(Fields({"resources": body}, ("resources",)))
@@ -355,7 +360,8 @@ def network_router(networks):
     def list_networks():
         return networks.list()
 
-    @api.post("", status_code=201, summary="create a bridge network")
+    @api.post("", status_code=201, summary="create a bridge network",
+              openapi_extra=documented(B.NetworkCreate, True))
     async def create(request: Request):
         view = await run_in_threadpool(networks.create, await body_of(request))
         return created(view, "/v1/networks/" + view["name"])
@@ -369,11 +375,11 @@ def network_router(networks):
         networks.remove(name)
         return Response(status_code=204)
 
-    @api.post("/{name}/connect", summary="connect a container (ipv4_address optional)")
+    @api.post("/{name}/connect", openapi_extra=documented(B.NetworkConnect, True), summary="connect a container (ipv4_address optional)")
     async def connect(name: str, request: Request):
         return await run_in_threadpool(networks.connect, name, await body_of(request), True)
 
-    @api.post("/{name}/disconnect")
+    @api.post("/{name}/disconnect", openapi_extra=documented(B.NetworkConnect, True))
     async def disconnect(name: str, request: Request):
         return await run_in_threadpool(networks.connect, name, await body_of(request), False)
 

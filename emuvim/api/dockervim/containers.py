@@ -150,7 +150,8 @@ class ContainerService:
                 raise refuse(422, "image_missing", "image %r is not available locally" % image,
                              hint="build it: vim-emu docker images build --context <dir> "
                                   "--tag %s (its FROM must be local)" % image)
-            args = docker_create_args(params, params.pop("labels"), command)
+            args = docker_create_args(params, params.pop("labels"), command,
+                                      self.engine.exposed_ports(image))
             with docker_errors("creating %s" % name):
                 self.engine.create(docker_name(name), image, hostname=name, **args)
             self.placements[name] = placement

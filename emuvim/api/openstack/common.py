@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from emuvim.api.bodies import checked
 from emuvim.api.errors import HttpError, install_error_handlers
 from emuvim.api.jsonbody import BodyError, json_object
 
@@ -103,17 +104,18 @@ def service_app(title, error_body, tokens=None, open_paths=(), project_id=None):
     return app
 
 
-async def json_body(request, key=None):
-    """The request's JSON object (400 if malformed); with `key`, its value there."""
+async def json_body(request, key=None, model=None):
+    """The request's JSON object (400 if malformed); with `key`, its value
+    there; with `model` (emuvim.api.openstack.bodies), checked by it."""
     try:
         body = json_object(await request.body(), required=True)
     except BodyError as err:
         raise HttpError(400, str(err)) from err
-    if key is None:
-        return body
-    if not isinstance(body.get(key), dict):
-        raise HttpError(400, "the body needs a %r object" % key)
-    return body[key]
+    if key is not None:
+        if not isinstance(body.get(key), dict):
+            raise HttpError(400, "the body needs a %r object" % key)
+        body = body[key]
+    return checked(model, body) if model is not None else body
 
 
 def version_link(url):

@@ -4,6 +4,8 @@ from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from emuvim.api.bodies import documented
+from emuvim.api.openstack import bodies as B
 from emuvim.api.openstack.common import TITLES, json_body, service_app, version_link
 
 
@@ -55,9 +57,10 @@ def build_app(endpoint):
                            and (not statuses or s.status.split("_")[-1] in statuses
                                 or s.status in statuses)]}
 
-    @app.post("/v1/stacks", status_code=201, summary="create a stack from a HOT template")
+    @app.post("/v1/stacks", status_code=201, summary="create a stack from a HOT template",
+              openapi_extra=documented(B.Stack, True))
     async def create_stack(request: Request):
-        stack = await run_in_threadpool(stacks.create, await json_body(request))
+        stack = await run_in_threadpool(stacks.create, await json_body(request, model=B.Stack))
         return JSONResponse({"stack": {"id": stack.id, "links": links(stack)}},
                             status_code=201)
 

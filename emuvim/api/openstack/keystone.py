@@ -13,7 +13,10 @@ import hmac
 from fastapi import Request
 from fastapi.responses import JSONResponse
 
+from emuvim.api.bodies import documented
 from emuvim.api.errors import HttpError
+from emuvim.api.openstack import bodies as B
+from emuvim.api.openstack.bodies import wrapped
 from emuvim.api.openstack.common import (iso, json_body, keystone_error, service_app,
                                          version_link)
 
@@ -57,9 +60,10 @@ def build_app(endpoint):
     def v2():
         return {"version": v2_version(base())}
 
-    @app.post("/v3/auth/tokens", status_code=201, summary="issue a token (any password)")
+    @app.post("/v3/auth/tokens", status_code=201, summary="issue a token",
+              openapi_extra=documented(wrapped("auth", B.AuthV3), True))
     async def v3_token(request: Request):
-        auth = await json_body(request, "auth")
+        auth = await json_body(request, "auth", B.AuthV3)
         user, project_name = _v3_user_and_project(auth, endpoint)
         token, expires = tokens.issue()
         body = {"token": {
@@ -85,9 +89,10 @@ def build_app(endpoint):
                               "domain_id": "default", "enabled": True, "is_domain": False,
                               "parent_id": "default", "description": ""}]}
 
-    @app.post("/v2.0/tokens", summary="issue a v2.0 token (any password)")
+    @app.post("/v2.0/tokens", summary="issue a v2.0 token",
+              openapi_extra=documented(wrapped("auth", B.AuthV2), True))
     async def v2_token(request: Request):
-        auth = await json_body(request, "auth")
+        auth = await json_body(request, "auth", B.AuthV2)
         credentials = mapping(auth, "passwordCredentials")
         if auth.get("token") is not None:
             check_token(tokens, mapping(auth, "token").get("id"))

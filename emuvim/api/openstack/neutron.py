@@ -5,6 +5,9 @@ from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from emuvim.api.bodies import documented
+from emuvim.api.openstack import bodies as B
+from emuvim.api.openstack.bodies import wrapped
 from emuvim.api.openstack.common import json_body, neutron_error, service_app, version_link
 from emuvim.api.openstack.model import matches, query_filters
 
@@ -119,15 +122,17 @@ def build_app(endpoint):
             return {kind: view(find(item_id))}
 
         @app.post("/v2.0/%s" % path, status_code=201, summary="create a %s" % kind,
-                  name="create_" + kind)
+                  name="create_" + kind,
+                  openapi_extra=documented(wrapped(kind, B.NEUTRON[kind]), True))
         async def create_item(request: Request):
-            item = await run_in_threadpool(create, await json_body(request, kind))
+            item = await run_in_threadpool(create, await json_body(request, kind, B.NEUTRON[kind]))
             return JSONResponse({kind: view(item)}, status_code=201)
 
         @app.put("/v2.0/%s/{item_id}" % path, summary="update a %s" % kind,
-                 name="update_" + kind)
+                 name="update_" + kind,
+                 openapi_extra=documented(wrapped(kind, B.NEUTRON[kind]), True))
         async def update_item(item_id: str, request: Request):
-            return {kind: view(update(item_id, await json_body(request, kind)))}
+            return {kind: view(update(item_id, await json_body(request, kind, B.NEUTRON[kind])))}
 
         @app.delete("/v2.0/%s/{item_id}" % path, status_code=204,
                     summary="delete a %s" % kind, name="delete_" + kind)

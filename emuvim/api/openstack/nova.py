@@ -7,6 +7,9 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from emuvim.api.errors import HttpError
+from emuvim.api.bodies import documented
+from emuvim.api.openstack import bodies as B
+from emuvim.api.openstack.bodies import wrapped
 from emuvim.api.openstack.common import json_body, nova_error, service_app, version_link
 from emuvim.api.openstack.model import (EMBEDDED_FLAVOR_VERSION, NETWORKS_REQUIRED_VERSION,
                                         NOVA_MAX_VERSION, NOVA_MIN_VERSION, matches,
@@ -84,9 +87,10 @@ def build_app(endpoint):
             raise HttpError(404, "Flavor %s could not be found." % flavor_id)
         return cloud.flavors[flavor_id]
 
-    @app.post("/v2.1/flavors", summary="create a flavor")
+    @app.post("/v2.1/flavors", summary="create a flavor",
+              openapi_extra=documented(wrapped("flavor", B.Flavor), True))
     async def create_flavor(request: Request):
-        return {"flavor": flavor_view(cloud.create_flavor(await json_body(request, "flavor")))}
+        return {"flavor": flavor_view(cloud.create_flavor(await json_body(request, "flavor", B.Flavor)))}
 
     @app.delete("/v2.1/flavors/{flavor_id}", status_code=202, summary="delete a flavor")
     def delete_flavor(flavor_id: str):
@@ -97,10 +101,11 @@ def build_app(endpoint):
     def extra_specs(flavor_id: str):
         return {"extra_specs": dict(find_flavor_by_id(flavor_id).extra_specs)}
 
-    @app.post("/v2.1/flavors/{flavor_id}/os-extra_specs", summary="set extra specs")
+    @app.post("/v2.1/flavors/{flavor_id}/os-extra_specs", summary="set extra specs",
+              openapi_extra=documented(B.ExtraSpecs, True))
     async def set_extra_specs(flavor_id: str, request: Request):
         flavor = find_flavor_by_id(flavor_id)
-        specs = (await json_body(request)).get("extra_specs")
+        specs = (await json_body(request, model=B.ExtraSpecs)).get("extra_specs")
         if not isinstance(specs, dict):
             raise HttpError(400, "the body needs an 'extra_specs' object")
         flavor.extra_specs.update({str(k): str(v) for k, v in specs.items()})
@@ -198,9 +203,10 @@ def build_app(endpoint):
         return {"server": server_view(cloud.find_server(server_id), request.state.version)}
 
     @app.post("/v2.1/servers", status_code=202, summary="create a server (built in the "
-                                                         "background: BUILD, then ACTIVE)")
+                                                         "background: BUILD, then ACTIVE)",
+              openapi_extra=documented(wrapped("server", B.Server), True))
     async def create_server(request: Request):
-        body = await json_body(request, "server")
+        body = await json_body(request, "server", B.Server)
         version = request.state.version
         server = await run_in_threadpool(cloud.create_server, body,
                                          version >= NETWORKS_REQUIRED_VERSION)
@@ -215,7 +221,8 @@ def build_app(endpoint):
         return Response(status_code=204)
 
     @app.post("/v2.1/servers/{server_id}/action", status_code=202,
-              summary="os-start, os-stop, reboot")
+              summary="os-start, os-stop, reboot",
+              openapi_extra=documented(B.Body, True))
     async def server_action(server_id: str, request: Request):
         body = await json_body(request)
         if len(body) != 1:

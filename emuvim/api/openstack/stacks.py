@@ -13,6 +13,7 @@ import secrets
 import threading
 from dataclasses import dataclass, field
 
+from emuvim.api import yamlsafe
 from emuvim.api.errors import HttpError
 from emuvim.api.openstack.hot import Template, check_stack_name
 from emuvim.api.openstack.model import new_id, now_iso
@@ -101,7 +102,7 @@ class Stacks:
     def create(self, body):
         """Check the template, then create its resources in the background."""
         name = check_stack_name(body.get("stack_name"))
-        values = dict((body.get("environment") or {}).get("parameters") or {})
+        values = dict(environment_of(body.get("environment")).get("parameters") or {})
         values.update(body.get("parameters") or {})
         if not body.get("template"):
             raise HttpError(400, "send the template itself (template_url is not supported)"
@@ -263,3 +264,17 @@ CREATORS = {"OS::Neutron::Net": Stacks._net, "OS::Neutron::Subnet": Stacks._subn
 def _generated(stack, resource):
     """Heat's name for an unnamed resource: <stack>-<resource>-<random>."""
     return "%s-%s-%s" % (stack.name, resource.name, secrets.token_hex(6))
+
+
+def environment_of(environment):
+    """A stack's environment: a mapping, or its YAML text (python-heatclient's)."""
+    if isinstance(environment, str):
+        try:
+            environment = yamlsafe.load(environment)
+        except yamlsafe.YamlRefused as err:
+            raise HttpError(400, "the environment is not YAML: %s" % err) from None
+    environment = environment or {}
+    if not isinstance(environment, dict) or not isinstance(
+            environment.get("parameters") or {}, dict):
+        raise HttpError(400, "the environment must be a mapping with a 'parameters' mapping")
+    return environment

@@ -3,7 +3,9 @@
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
+from emuvim.api.bodies import checked, documented
 from emuvim.api.errors import HttpError
+from emuvim.api.rest.bodies import ComputeStart
 from emuvim.api.rest.common import Lookups, parse_network, read_json
 from emuvim.dcemulator.resourcemodel import cpu_limit
 
@@ -39,12 +41,12 @@ def router(endpoint):
         return statuses([lookups.datacenter(dc_label)])
 
     @api.put("/restapi/compute/{dc_label}/{compute_name}", status_code=201,
-             summary="start a compute node",
+             summary="start a compute node", openapi_extra=documented(ComputeStart),
              description="JSON body: image, docker_command, network "
                          "'(id=a,ip=10.0.0.1/24),(id=b)'. The image's VIM_EMU_CMD runs once "
                          "the interfaces exist.")
     async def start_compute(dc_label: str, compute_name: str, request: Request):
-        body = await read_json(request)
+        body = checked(ComputeStart, await read_json(request))
         dc = lookups.datacenter(dc_label)
         network_spec = parse_network(body.get("network"))
         command = checked_command(body.get("docker_command") or body.get("command"))

@@ -5,7 +5,9 @@ from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.concurrency import run_in_threadpool
 
+from emuvim.api.bodies import checked, documented
 from emuvim.api.errors import HttpError
+from emuvim.api.rest.bodies import LinkMonitor, Monitor
 from emuvim.api.rest.common import Lookups, request_params
 from emuvim.api.rest.network import set_chain
 
@@ -14,6 +16,7 @@ async def monitor_params(request):
     params = await request_params(request)
     if not params.get("vnf_name"):
         raise HttpError(400, "vnf_name is required")
+    params = checked(Monitor, params)
     name, _, intf = params["vnf_name"].partition(":")
     return name, params.get("vnf_interface") or intf or None, params
 
@@ -37,7 +40,8 @@ def router(endpoint):
         return Response(generate_latest(endpoint.metrics_registry()),
                         media_type=CONTENT_TYPE_LATEST)
 
-    @api.put("/restapi/monitor/interface", summary="export a VNF interface's counters",
+    @api.put("/restapi/monitor/interface", openapi_extra=documented(Monitor),
+             summary="export a VNF interface's counters",
              description="Query/body: vnf_name (vnf[:intf]), vnf_interface, metric; with "
                          "cookie: the flow counters of that cookie instead")
     async def monitor_interface(request: Request):
@@ -46,26 +50,29 @@ def router(endpoint):
             return monitoring().start_flow(name, intf, cookie_of(params, True))
         return await run_in_threadpool(monitoring().start_interface, name, intf)
 
-    @api.delete("/restapi/monitor/interface", summary="stop exporting interface counters")
+    @api.delete("/restapi/monitor/interface", openapi_extra=documented(Monitor),
+             summary="stop exporting interface counters")
     async def unmonitor_interface(request: Request):
         name, intf, params = await monitor_params(request)
         if params.get("cookie"):
             return monitoring().stop_flow(name, intf, cookie_of(params, True))
         return monitoring().stop_interface(name, intf)
 
-    @api.put("/restapi/monitor/flow", summary="export the counters of a cookie's chains")
+    @api.put("/restapi/monitor/flow", openapi_extra=documented(Monitor),
+             summary="export the counters of a cookie's chains")
     async def monitor_flow(request: Request):
         name, intf, params = await monitor_params(request)
         return await run_in_threadpool(monitoring().start_flow, name, intf,
                                        cookie_of(params, False))
 
-    @api.delete("/restapi/monitor/flow", summary="stop exporting a cookie's counters")
+    @api.delete("/restapi/monitor/flow", openapi_extra=documented(Monitor),
+             summary="stop exporting a cookie's counters")
     async def unmonitor_flow(request: Request):
         name, intf, params = await monitor_params(request)
         return monitoring().stop_flow(name, intf, cookie_of(params, False))
 
     async def monitor_link(request, cmd):
-        params = await request_params(request)
+        params = checked(LinkMonitor, await request_params(request))
         params.pop("metric", None)  # accepted: all packet/byte series are exported
         if params.get("monitor_placement") not in ("tx", "rx"):
             raise HttpError(400, "monitor_placement must be 'tx' or 'rx'")
@@ -78,14 +85,16 @@ def router(endpoint):
             params["vnf_src_name"], params.get("vnf_src_interface"), int(params["cookie"]))
         return "%s %s" % (chained, flows)
 
-    @api.put("/restapi/monitor/link", summary="count a chain's traffic at one end",
+    @api.put("/restapi/monitor/link", openapi_extra=documented(LinkMonitor),
+             summary="count a chain's traffic at one end",
              description="Fields as /restapi/network plus metric; monitor_placement ('tx' "
                          "or 'rx') and a positive cookie are required. Exports "
                          "emuvim_flow_*_total for the cookie.")
     async def add_link_monitor(request: Request):
         return await monitor_link(request, "add-flow")
 
-    @api.delete("/restapi/monitor/link", summary="stop counting a chain's traffic")
+    @api.delete("/restapi/monitor/link", openapi_extra=documented(LinkMonitor),
+             summary="stop counting a chain's traffic")
     async def delete_link_monitor(request: Request):
         return await monitor_link(request, "del-flows")
 

@@ -4,7 +4,9 @@ import networkx as nx
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
+from emuvim.api.bodies import checked, documented
 from emuvim.api.errors import HttpError
+from emuvim.api.rest.bodies import Chain
 from emuvim.api.rest.common import Lookups, request_params
 
 CHAIN_FIELDS = ("vnf_src_name", "vnf_dst_name", "vnf_src_interface", "vnf_dst_interface",
@@ -20,7 +22,7 @@ async def set_chain(net, params, cmd):
     for key in ("vnf_src_name", "vnf_dst_name"):
         if not params.get(key):
             raise HttpError(400, "%s is required" % key)
-    params = dict(params)
+    params = checked(Chain, params)
     src, dst = params.pop("vnf_src_name"), params.pop("vnf_dst_name")
     return await run_in_threadpool(
         net.setChain, src, dst, params.pop("vnf_src_interface", None),
@@ -35,11 +37,13 @@ def router(endpoint):
         return await set_chain(lookups.network(), await request_params(request), cmd)
 
     @api.put("/restapi/network", summary="install a chain (setChain add-flow)",
+             openapi_extra=documented(Chain),
              description="Fields (JSON body or query): " + ", ".join(CHAIN_FIELDS))
     async def add_chain(request: Request):
         return await chain(request, "add-flow")
 
     @api.delete("/restapi/network", summary="remove a chain (setChain del-flows)",
+                openapi_extra=documented(Chain),
                 description="Fields (JSON body or query): " + ", ".join(CHAIN_FIELDS))
     async def delete_chain(request: Request):
         return await chain(request, "del-flows")

@@ -13,7 +13,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
 from emuvim.api.errors import HttpError, error_response, install_error_handlers
-from emuvim.api.tango.app import onboard_upload, read_body_json
+from emuvim.api.bodies import documented, upload_body
+from emuvim.api.tango.app import Instantiation, Termination, onboard_upload, read_body_json
 
 PACKAGES = ["/packages", "/api/v2/packages"]
 INSTANTIATIONS = ["/instantiations", "/api/v2/instantiations", "/api/v2/requests"]
@@ -66,6 +67,10 @@ def build_app(llcm, on_exit=None):
     def show_instance(instance_uuid: str):
         return llcm.instance_details(instance_uuid)
 
+    def remove_service(service_uuid: str):
+        llcm.remove_service(service_uuid)
+        return JSONResponse("service %s removed." % service_uuid)
+
     def emulator_exit():
         if on_exit is None:
             raise HttpError(409, "this gatekeeper was started without an emulator to stop")
@@ -74,16 +79,22 @@ def build_app(llcm, on_exit=None):
 
     for path in PACKAGES:
         app.add_api_route(path, upload_package, methods=["POST"], status_code=201,
+                          openapi_extra=upload_body("package"),
                           summary="On-board a .son (multipart field 'package' or the body)")
         app.add_api_route(path, list_packages, methods=["GET"],
                           summary="{service_uuid_list: [...]}")
+        app.add_api_route(path + "/{service_uuid}", remove_service, methods=["DELETE"],
+                          summary="Remove an on-boarded service without running instances "
+                                  "(son-emu had no way to; its unpacked files go too)")
     for path in INSTANTIATIONS:
         app.add_api_route(path, instantiate, methods=["POST"], status_code=201,
+                          openapi_extra=documented(Instantiation),
                           summary="Instantiate {service_uuid} (missing or 'latest': the "
                                   "latest service)")
         app.add_api_route(path, list_instances, methods=["GET"],
                           summary="{service_instantiations_list: [[service, instance], ...]}")
         app.add_api_route(path, terminate, methods=["DELETE"],
+                          openapi_extra=documented(Termination),
                           summary="Terminate {service_uuid, service_instance_uuid}")
         app.add_api_route(path + "/{instance_uuid}", show_instance, methods=["GET"],
                           summary="One instance: containers, PoPs, addresses, links")

@@ -10,12 +10,14 @@ while they stream, not after.
 import os
 import shutil
 import tempfile
+from typing import Optional
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
+from emuvim.api.bodies import Body, documented, upload_body
 from emuvim.api.jsonbody import BodyError, json_object
 from emuvim.api.errors import HttpError, error_response, install_error_handlers
 from emuvim.api.tango.package import PackageError, sha1_of_file
@@ -24,6 +26,16 @@ PACKAGES = ["/packages", "/api/v2/packages", "/api/v3/packages"]
 SERVICES = ["/services", "/api/v2/services", "/api/v3/services"]
 INSTANTIATIONS = ["/instantiations", "/api/v2/instantiations", "/api/v2/requests",
                   "/api/v3/requests", "/api/v3/records/services"]
+
+
+class Instantiation(Body):
+    service_uuid: Optional[str] = None
+    service_name: Optional[str] = None
+
+
+class Termination(Body):
+    service_uuid: Optional[str] = None
+    service_instance_uuid: Optional[str] = None
 
 
 async def read_body_json(request):
@@ -171,6 +183,7 @@ def build_app(llcm, on_exit=None):
 
     for path in PACKAGES:
         app.add_api_route(path, upload_package, methods=["POST"], status_code=201,
+                          openapi_extra=upload_body("package"),
                           summary="On-board a .tgo package (multipart field 'package' or body)")
         app.add_api_route(path, list_packages, methods=["GET"], summary="List packages")
     for path in SERVICES:
@@ -179,9 +192,11 @@ def build_app(llcm, on_exit=None):
                           summary="Remove an on-boarded service without instances")
     for path in INSTANTIATIONS:
         app.add_api_route(path, instantiate, methods=["POST"], status_code=201,
+                          openapi_extra=documented(Instantiation),
                           summary="Instantiate a service {service_uuid | service_name}")
         app.add_api_route(path, list_instances, methods=["GET"], summary="List instances")
         app.add_api_route(path, terminate, methods=["DELETE"],
+                          openapi_extra=documented(Termination),
                           summary="Terminate {service_instance_uuid | service_uuid | all}")
         app.add_api_route(path + "/{instance_uuid}", show_instance, methods=["GET"],
                           summary="One instance: units, PoPs, addresses, links")

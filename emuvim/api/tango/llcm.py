@@ -51,6 +51,9 @@ class LlcmOptions:
     publish_ip: str = "127.0.0.1"    # host address published ports bind to
     max_workers: int = 8
     max_upload_bytes: int = MAX_UPLOAD_BYTES
+    max_unpacked_bytes: int = 256 << 20    # one package, unpacked
+    max_catalog_bytes: int = 2 << 30       # all on-boarded packages, unpacked
+    min_free_bytes: int = 256 << 20        # left free on the storage's disk
     network_start_timeout: float = 120.0  # s an instantiation waits for net.start()
     # vim-emu's ranges (public address space: host-side SAPs route the /24s
     # in use to the emulator while an instance runs); any prefix shorter
@@ -68,6 +71,7 @@ class OnboardedService:
     size: int
     sha1: str
     created_at: float
+    unpacked_bytes: int = 0
 
     def package_summary(self):
         napd = self.content.napd
@@ -121,6 +125,7 @@ class TangoLLCM:
         self.instances = {}
         self._own_storage = storage_dir is None
         self._recorded = []
+        self._reserved = 0          # bytes of packages being unpacked now
         self.storage_dir = storage_dir or tempfile.mkdtemp(prefix="emuvim-llcm-")
         for sub in ("uploads", "catalog/services"):
             os.makedirs(os.path.join(self.storage_dir, sub), exist_ok=True)
@@ -168,8 +173,10 @@ class TangoLLCM:
         """Unpack, read and check a package; returns its new service uuid."""
         service_uuid = str(uuidlib.uuid4())
         folder = os.path.join(self.storage_dir, "catalog", "services", service_uuid)
+        admitted = []
         try:
-            unpack(archive_path, folder)
+            unpacked = unpack(archive_path, folder, self.options.max_unpacked_bytes,
+                              admit=lambda total: admitted.append(self._admit(total)))
             content, service = self._read_package(folder)
             self.rules.adapt(service)
             self._check_deployable(service, content)
@@ -186,8 +193,11 @@ class TangoLLCM:
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
             raise
+        finally:
+            with self._lock:
+                self._reserved -= sum(admitted)
         record = OnboardedService(service_uuid, service, content, folder, size, sha1,
-                                  time.time())
+                                  time.time(), unpacked)
         if self.options.auto_delete:
             self.terminate_all()
         with self._lock:
@@ -198,6 +208,26 @@ class TangoLLCM:
         if self.options.auto_deploy:
             self.instantiate(service_uuid=service_uuid)
         return service_uuid
+
+    def _admit(self, total):
+        """Reserve `total` bytes of the catalogue for a package being unpacked,
+        or refuse: 413 beyond the catalogue's limit, 507 when the disk is short."""
+        options = self.options
+        with self._lock:
+            held = sum(r.unpacked_bytes for r in self.services.values()) + self._reserved
+            if held + total > options.max_catalog_bytes:
+                raise PackageError(
+                    "the catalogue holds %d bytes of unpacked packages; this one (%d bytes) "
+                    "would pass the limit of %d: remove services first (DELETE "
+                    "/services/<uuid>)" % (held, total, options.max_catalog_bytes), 413)
+            free = shutil.disk_usage(self.storage_dir).free
+            if free - total < options.min_free_bytes:
+                raise PackageError("the disk of %s has %d bytes free; unpacking %d bytes "
+                                   "would leave less than %d" % (
+                                       self.storage_dir, free, total, options.min_free_bytes),
+                                   507)
+            self._reserved += total
+        return total
 
     def _read_package(self, folder):
         """(content, service) of an unpacked package, in whichever format it is."""

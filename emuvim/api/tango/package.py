@@ -64,14 +64,21 @@ def _is_symlink(info):
     return stat.S_ISLNK(info.external_attr >> 16)
 
 
-def unpack(archive_path, target_dir, max_bytes=MAX_UNPACKED_BYTES, max_entries=MAX_ENTRIES):
-    """Extract a .tgo into target_dir (which must not exist yet); all or nothing."""
+def unpack(archive_path, target_dir, max_bytes=MAX_UNPACKED_BYTES, max_entries=MAX_ENTRIES,
+           admit=None):
+    """Extract a .tgo into target_dir (which must not exist yet); all or nothing.
+
+    admit(total bytes): called before anything is written, may refuse (the
+    LLCM's catalogue and disk budget).  Returns the bytes unpacked.
+    """
     if not zipfile.is_zipfile(archive_path):
         raise PackageError("the upload is not a zip archive (.tgo)", 400)
     try:
         with zipfile.ZipFile(archive_path) as archive:
             members = archive.infolist()
-            _check_members(members, max_bytes, max_entries)
+            total = _check_members(members, max_bytes, max_entries)
+            if admit is not None:
+                admit(total)
             os.makedirs(target_dir)
             try:
                 for info in members:
@@ -79,6 +86,7 @@ def unpack(archive_path, target_dir, max_bytes=MAX_UNPACKED_BYTES, max_entries=M
             except BaseException:
                 shutil.rmtree(target_dir, ignore_errors=True)
                 raise
+            return total
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError) as err:
         raise PackageError("cannot read the zip archive: %s" % err, 400) from err
 
@@ -95,6 +103,7 @@ def _check_members(members, max_bytes, max_entries):
         total += info.file_size
     if total > max_bytes:
         raise PackageError("package expands to %d bytes (limit %d)" % (total, max_bytes), 413)
+    return total
 
 
 def _extract(archive, info, target_dir):

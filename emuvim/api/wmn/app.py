@@ -4,6 +4,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse
 from starlette.concurrency import run_in_threadpool
 
+from emuvim.api.bodies import documented
+from emuvim.api.dockervim import bodies as B
 from emuvim.api.dockervim.errors import refuse
 from emuvim.api.dockervim.fields import Fields, body_of
 from emuvim.api.jsonbody import BodyError, json_object
@@ -39,7 +41,7 @@ def router(endpoint):
     def node(node: str):
         return call(wmn().node_view, node)
 
-    @api.patch("/v1/wmn/nodes/{node}", summary="move a node: {\"position\": [x, y]}")
+    @api.patch("/v1/wmn/nodes/{node}", openapi_extra=documented(B.Move, True), summary="move a node: {\"position\": [x, y]}")
     async def move(node: str, request: Request):
         fields = Fields(await body_of(request), ("position",))
         position = fields.get("position", list, required=True)
@@ -49,13 +51,13 @@ def router(endpoint):
         await run_in_threadpool(call, wmn().move, node, position)
         return wmn().node_view(node)
 
-    @api.post("/v1/wmn/nodes/{node}/fail", summary="{\"mode\": \"radio\" | \"pause\"}")
+    @api.post("/v1/wmn/nodes/{node}/fail", openapi_extra=documented(B.Fail), summary="{\"mode\": \"radio\" | \"pause\"}")
     async def fail(node: str, request: Request):
         fields = Fields(await body_of(request), ("mode",))
         await run_in_threadpool(call, wmn().fail, node, fields.get("mode", str, "radio"))
         return wmn().node_view(node)
 
-    @api.post("/v1/wmn/nodes/{node}/recover")
+    @api.post("/v1/wmn/nodes/{node}/recover", openapi_extra=documented(B.Nothing))
     async def recover(node: str, request: Request):
         Fields(await body_of(request), ())
         await run_in_threadpool(call, wmn().recover, node)
@@ -83,7 +85,7 @@ def router(endpoint):
     def links():
         return wmn().links_view()
 
-    @api.patch("/v1/wmn/links/{a}/{b}",
+    @api.patch("/v1/wmn/links/{a}/{b}", openapi_extra=documented(B.LinkOverride, True),
                summary="override loss, delay_ms, rate_mbit or state (up/down)")
     async def set_link(a: str, b: str, request: Request):
         fields = Fields(await body_of(request), ("loss", "delay_ms", "rate_mbit", "state",
@@ -98,7 +100,7 @@ def router(endpoint):
     def clear_link(a: str, b: str):
         call(wmn().clear_link, a, b)
 
-    @api.post("/v1/wmn/partition", summary="{\"groups\": [[\"n1\", \"n2\"], [\"n3\"]]}")
+    @api.post("/v1/wmn/partition", openapi_extra=documented(B.Partition, True), summary="{\"groups\": [[\"n1\", \"n2\"], [\"n3\"]]}")
     async def partition(request: Request):
         fields = Fields(await body_of(request), ("groups",))
         groups = fields.get("groups", list, required=True)
@@ -107,13 +109,13 @@ def router(endpoint):
         await run_in_threadpool(call, wmn().partition, groups)
         return wmn().summary()
 
-    @api.post("/v1/wmn/heal")
+    @api.post("/v1/wmn/heal", openapi_extra=documented(B.Nothing))
     async def heal(request: Request):
         Fields(await body_of(request), ())
         await run_in_threadpool(wmn().heal)
         return wmn().summary()
 
-    @api.post("/v1/wmn/events", status_code=202,
+    @api.post("/v1/wmn/events", status_code=202, openapi_extra=documented(B.Timeline, True),
               summary="replay a timeline: {\"events\": [{\"at_s\", \"action\", ...}]}")
     async def events(request: Request):
         fields = Fields(await body_of(request), ("events",))
@@ -127,7 +129,7 @@ def router(endpoint):
     def event_log():
         return wmn().events
 
-    @api.post("/v1/wmn/probe", summary="ping from a node: PDR, RTTs, longest gap")
+    @api.post("/v1/wmn/probe", openapi_extra=documented(B.Probe, True), summary="ping from a node: PDR, RTTs, longest gap")
     async def probe(request: Request):
         fields = Fields(await body_of(request), ("from", "to", "count", "interval_s"))
         return await run_in_threadpool(
@@ -144,7 +146,7 @@ def router(endpoint):
                 "links": [{"source": l["a"], "target": l["b"], "cost": l["per1000"],
                            "properties": l} for l in mesh.links_view() if l["up"]]}
 
-    @api.post("/meshnet", summary="the student project's route: {\"interface\": \"<node>\"} "
+    @api.post("/meshnet", openapi_extra=documented(B.Meshnet, True), summary="the student project's route: {\"interface\": \"<node>\"} "
                                   "-> the station dump (JSON)")
     async def meshnet(request: Request):
         try:

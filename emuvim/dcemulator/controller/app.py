@@ -198,7 +198,38 @@ def build_rest_app(controller):
     from starlette.concurrency import run_in_threadpool
     from starlette.exceptions import HTTPException
 
+    from typing import List, Optional, Union
+
     from emuvim import httpguard
+    from emuvim.httpbodies import Body, documented
+
+    Int = Union[int, str]       # Ryu's clients send numbers as strings too
+
+    class FlowBody(Body):
+        """An ofctl_rest flow (Ryu's fields; see os_ken.lib.ofctl_v1_3)."""
+        dpid: Int
+        cookie: Optional[Int] = None
+        cookie_mask: Optional[Int] = None
+        table_id: Optional[Int] = None
+        idle_timeout: Optional[Int] = None
+        hard_timeout: Optional[Int] = None
+        priority: Optional[Int] = None
+        flags: Optional[Int] = None
+        match: Optional[dict] = None
+        actions: Optional[List[dict]] = None
+
+    class FlowStep(Body):
+        command: str
+        flow: FlowBody
+
+    class FlowBatch(Body):
+        flows: List[FlowStep]
+
+    class FlowFilter(Body):
+        cookie: Optional[Int] = None
+        cookie_mask: Optional[Int] = None
+        table_id: Optional[Int] = None
+        match: Optional[dict] = None
 
     app = FastAPI(title="emuvim OpenFlow controller",
                   description="The subset of Ryu's ofctl_rest API that NFV clients use.")
@@ -251,11 +282,13 @@ def build_rest_app(controller):
     def ready():
         return sorted(controller.ready & set(controller.datapaths))
 
-    @app.post("/stats/flowentry/{command}", summary="add/modify/delete[_strict] a flow")
+    @app.post("/stats/flowentry/{command}", summary="add/modify/delete[_strict] a flow",
+              openapi_extra=documented(FlowBody, True))
     async def flowentry(command: str, request: Request):
         return await guarded(controller.flowentry, command, await json_body(request))
 
-    @app.post("/emuvim/flows", summary="a batch of flow modifications, one barrier per switch")
+    @app.post("/emuvim/flows", summary="a batch of flow modifications, one barrier per switch",
+              openapi_extra=documented(FlowBatch, True))
     async def flows_batch(request: Request):
         return await guarded(controller.flowentries, await json_body(request))
 
@@ -264,7 +297,8 @@ def build_rest_app(controller):
         return await guarded(ofctl.get_flow_stats, controller.datapath(dpid),
                              controller.waiters, {})
 
-    @app.post("/stats/flow/{dpid}", summary="flows of a switch matching a filter")
+    @app.post("/stats/flow/{dpid}", summary="flows of a switch matching a filter",
+              openapi_extra=documented(FlowFilter))
     async def flows_filtered(dpid: int, request: Request):
         return await guarded(ofctl.get_flow_stats, controller.datapath(dpid),
                              controller.waiters, await json_body(request, {}))

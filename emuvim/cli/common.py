@@ -3,6 +3,7 @@ request helper that turns any failure into a one-line error, output."""
 
 import argparse
 import json
+import os
 import pprint
 import sys
 
@@ -44,7 +45,14 @@ def run(args, handlers, default_endpoint):
 
 
 def call(method, url, **kwargs):
-    """One HTTP request; its JSON (or text) body, or a CliError naming the problem."""
+    """One HTTP request; its JSON (or text) body, or a CliError naming the problem.
+
+    With $EMUVIM_API_TOKEN set, it is sent as the bearer token (what an API
+    bound beyond loopback asks for)."""
+    token = os.environ.get("EMUVIM_API_TOKEN")
+    if token:
+        kwargs["headers"] = dict(kwargs.get("headers") or {},
+                                 Authorization="Bearer " + token)
     try:
         reply = requests.request(method, url, timeout=300, **kwargs)
     except requests.RequestException as err:

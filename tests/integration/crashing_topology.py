@@ -5,6 +5,7 @@ import time
 
 from mininet.node import RemoteController
 
+from emuvim.api.tango.llcm import TangoLLCM
 from emuvim.dcemulator.net import DCNetwork
 
 net = DCNetwork(controller=RemoteController, enable_learning=True)
@@ -18,7 +19,10 @@ dc2.startCompute("crashvnf2")
 # A Docker network of the run (as the Docker-VIM API makes them).
 labels = net.identity.docker_labels()
 net.docker_engine.client.api.create_network("crashnet-" + net.identity.run_id, labels=labels)
-print(net.identity.run_id, net.controller_backend.process.pid, flush=True)
+# An LLCM with its own temporary storage (outside the run directory).
+llcm = TangoLLCM()
+llcm.connectDatacenter(dc1)
+print(net.identity.run_id, net.controller_backend.process.pid, llcm.storage_dir, flush=True)
 print("READY", flush=True)
 sys.stdin.read()  # until killed
 time.sleep(3600)

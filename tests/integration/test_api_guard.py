@@ -13,7 +13,6 @@ import stat
 
 import pytest
 import requests
-from hypothesis import HealthCheck, given, settings
 from mininet.node import RemoteController
 
 from emuvim.api.openstack.openstack_api_endpoint import OpenstackApiEndpoint
@@ -21,12 +20,12 @@ from emuvim.api.rest.rest_api_endpoint import RestApiEndpoint
 from emuvim.api.sonata import SonataDummyGatekeeperEndpoint
 from emuvim.api.tango import TangoLLCMEndpoint
 
+from fuzzing import fuzz
 from helpers import containers_of
 from tango_examples import example_descriptors, write_package
 
 schemathesis = pytest.importorskip("schemathesis")
 
-EXAMPLES_PER_OPERATION = int(os.environ.get("EMUVIM_FUZZ_EXAMPLES", "12"))
 # Endless by design, or stopping the emulator under the fuzzer's feet.
 SKIPPED = {"/dashboard/events", "/emulator/exit"}
 
@@ -100,7 +99,9 @@ def test_no_way_in_from_a_web_page(served):
         bare_plain = requests.request(method, url, data=body, headers=dict(
             auth, **{"Content-Type": "text/plain"}))
         assert bare_plain.status_code == 415, (app, bare_plain.text)
-        form = requests.request(method, url, data={"x": body}, headers=auth)
+        # a form as a browser sends it (Sec-Fetch-* marks every browser request)
+        form = requests.request(method, url, data={"x": body}, headers=dict(
+            auth, **{"Sec-Fetch-Mode": "no-cors", "Sec-Fetch-Dest": "empty"}))
         assert form.status_code == 415, (app, form.text)
         # JSON from another origin (after a preflight no answer permits)
         cross = requests.request(method, url, data=body, headers=dict(
@@ -133,34 +134,13 @@ def test_run_directory_is_private(served):
             assert stat.S_IMODE(os.stat(path).st_mode) & 0o077 == 0, name
 
 
-def fuzz(url, headers=None, skipped=SKIPPED):
-    """(operations, statuses, failures) of a bounded schemathesis run."""
-    schema = schemathesis.openapi.from_url(url + "/openapi.json")
-    operations = [op for op in (r.ok() for r in schema.get_all_operations())
-                  if op.path not in skipped]
-    statuses, failures = [], []
-    for operation in operations:
-        @given(case=operation.as_strategy())
-        @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, database=None,
-                  suppress_health_check=list(HealthCheck))
-        def no_server_error(case):
-            response = case.call(timeout=60, headers=dict(headers or {}))
-            statuses.append(response.status_code)
-            if response.status_code >= 500 and not upstream_failure(response):
-                failures.append("%s %s -> %d %s | body %r" % (
-                    case.method, case.formatted_path, response.status_code,
-                    response.text[:200], str(case.body)[:200]))
-        no_server_error()
-    return operations, statuses, failures
-
-
 @pytest.mark.parametrize("app", ["llcm", "sonata", "controller", "openstack-identity",
                                  "openstack-compute", "openstack-network",
                                  "openstack-orchestration", "openstack-image"])
 def test_no_server_errors_from_a_schema_driven_fuzzer(served, app):
     net, urls, openstack = served
     headers = {"X-Auth-Token": token_of(openstack)} if app.startswith("openstack") else None
-    operations, statuses, failures = fuzz(urls[app], headers)
+    operations, statuses, failures = fuzz(schemathesis, urls[app], headers, SKIPPED)
     assert failures == []
     document = requests.get(urls[app] + "/openapi.json").json()
     undocumented = ["%s %s" % (method, path) for path, item in document["paths"].items()
@@ -190,11 +170,3 @@ def test_packages_asking_for_host_access_are_refused(served, tmp_path):
             assert named in reply.json()["error"]
             assert "allow_host_access=True" in reply.json()["error"]
 
-
-def upstream_failure(response):
-    """A 502 that is the registry's absence (this machine has none), not ours."""
-    try:
-        return response.status_code == 502 and response.json().get("code") == \
-            "registry_unreachable"
-    except ValueError:
-        return False

@@ -65,7 +65,7 @@ def test_clean_after_sigkill_removes_only_the_dead_run(make_net):
     proc = subprocess.Popen([sys.executable, os.path.join(HERE, "crashing_topology.py")],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
-        run_id, controller_pid = proc.stdout.readline().split()
+        run_id, controller_pid, llcm_storage = proc.stdout.readline().split()
         assert proc.stdout.readline().strip() == "READY"
     finally:
         proc.send_signal(signal.SIGKILL)
@@ -75,6 +75,7 @@ def test_clean_after_sigkill_removes_only_the_dead_run(make_net):
     assert len(left["containers"]) == 2 and len(left["bridges"]) == 3 and left["veths"]
     assert len(left["networks"]) == 1
     assert process_start_time(controller_pid) is not None, "controller outlived its owner"
+    assert os.path.isdir(llcm_storage)
 
     dry = subprocess.run([VIM_EMU, "clean", "--dry-run"], capture_output=True, text=True)
     assert "would clean run %s: 2 containers, 3 bridges" % run_id in dry.stdout
@@ -87,6 +88,7 @@ def test_clean_after_sigkill_removes_only_the_dead_run(make_net):
     assert live.identity.run_id in out.stdout  # reported as left alone
     assert owned_objects(run_id) == NOTHING_OWNED
     assert process_start_time(controller_pid) is None
+    assert not os.path.exists(llcm_storage), "the LLCM's temporary storage was left"
     assert len(containers_of(live.identity.run_id)) == 1, "a live run was touched"
 
     again = subprocess.run([VIM_EMU, "clean"], capture_output=True, text=True)

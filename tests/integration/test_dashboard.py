@@ -245,3 +245,25 @@ def test_events_stream_and_bad_requests(make_net):
         endpoint.stop()
     # Stopping the endpoint ends open streams (the server does not hang on them).
     assert ended.wait(15), "the event stream outlived the endpoint"
+
+
+def test_dashboard_in_a_browser_beyond_loopback_with_the_token(make_net, page, monkeypatch):
+    """Bound beyond loopback every route wants the token: a browser gets the
+    page with ?token= once and the rest through its SameSite cookie."""
+    monkeypatch.setenv("EMUVIM_API_TOKEN", "browser-t0ken")
+    net = make_net(controller=RemoteController, enable_learning=False)
+    endpoint = RestApiEndpoint("0.0.0.0", 0, DCnetwork=net)
+    endpoint.connectDatacenter(net.addDatacenter("dc1"))
+    net.start()
+    endpoint.start()
+    try:
+        net.dcs["dc1"].startCompute("vnf1", image=VNF_IMAGE)
+        base = "http://127.0.0.1:%d" % endpoint.port
+        refused = page.goto(base + "/dashboard")
+        assert refused.status == 401
+        page.goto(base + "/dashboard?token=browser-t0ken")
+        page.wait_for_selector('#vnfs tr[data-key="vnf1"]', timeout=WAIT_MS)
+        assert "vnf:vnf1" in graph_ids(page, "nodes")
+        screenshot(page, "5-beyond-loopback-with-token")
+    finally:
+        endpoint.stop()

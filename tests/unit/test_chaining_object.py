@@ -202,3 +202,37 @@ def test_a_failed_batch_takes_back_what_the_switches_took(chaining):
                              {"vnf_src_name": "c", "vnf_dst_name": "b"}])
     assert chaining.recorder.flows == set() and chaining.chains == []
     assert chaining.vlans.in_use() == []
+
+
+class ControllerDown(RecordingInstaller):
+    """The controller is gone: every call fails, as FlowInstaller's do."""
+
+    def add(self, flows):
+        raise FlowInstallError("controller unreachable")
+
+    def delete(self, flows):
+        raise FlowInstallError("controller unreachable")
+
+
+def test_controller_down_adds_and_deletes_are_install_failures_not_crashes(chaining):
+    chaining.set_chain("a", "b", "eth0", "eth0", cookie=7)
+    down = ControllerDown()
+    chaining._installer = lambda: down          # the controller went away
+    # the add's rollback fails too: the caller hears of the add only (a 503)
+    with pytest.raises(FlowInstallFailed, match="installing flows failed"):
+        chaining.set_chain("c", "b", "eth0", "eth0", cookie=8)
+    with pytest.raises(FlowInstallFailed, match="deleting flows failed"):
+        chaining.delete_by_cookie(7)
+    with pytest.raises(FlowInstallFailed, match="deleting flows failed"):
+        chaining.set_chain("a", "b", "eth0", "eth0", cmd="del-flows")
+    # nothing was forgotten: the chain is still known, its VLAN still held
+    assert [c.cookie for c in chaining.chains] == [7] and chaining.vlans.in_use() == [1]
+
+
+@pytest.mark.parametrize("field,value", [("cookie", 1 << 64), ("cookie", -1),
+                                         ("priority", 70000), ("priority", "x"),
+                                         ("cookie", float("inf"))])
+def test_out_of_range_cookie_and_priority_are_chain_errors(chaining, field, value):
+    with pytest.raises(ChainError, match=field):
+        chaining.set_chain("a", "b", "eth0", "eth0", **{field: value})
+    assert chaining.chains == [] and chaining.recorder.calls == []

@@ -105,6 +105,13 @@ def test_only_json_or_a_declared_upload_type():
 def test_bare_json_where_allowed():
     client = make_client(bare_json=True)
     assert client.post("/things", content=b'{"a": 1}', headers=LOCAL).status_code == 200
+    # curl -d labels JSON as a form: a program's request, read as JSON ...
+    form = dict(LOCAL, **{"content-type": "application/x-www-form-urlencoded"})
+    assert client.post("/things", content=b'{"a": 1}', headers=form).status_code == 200
+    # ... but never a browser's (it always adds Origin or Sec-Fetch-*)
+    for marker in ({"sec-fetch-mode": "no-cors"}, {"sec-fetch-dest": "empty"}):
+        sent = client.post("/things", content=b'{"a": 1}', headers=dict(form, **marker))
+        assert refusal(sent) == (415, "json_required"), marker
     assert refusal(client.post("/things", content=b"{}", headers=dict(
         LOCAL, **{"content-type": "text/plain"}))) == (415, "json_required")
 

@@ -83,6 +83,11 @@ def unpack(archive_path, target_dir, max_bytes=MAX_UNPACKED_BYTES, max_entries=M
             try:
                 for info in members:
                     _extract(archive, info, target_dir)
+            except (FileExistsError, NotADirectoryError, IsADirectoryError) as err:
+                shutil.rmtree(target_dir, ignore_errors=True)
+                raise PackageError("package entries collide (a file and a folder of the "
+                                   "same name?): %s" % os.path.relpath(
+                                       err.filename or "?", target_dir), 400) from err
             except BaseException:
                 shutil.rmtree(target_dir, ignore_errors=True)
                 raise

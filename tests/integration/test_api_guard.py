@@ -84,7 +84,7 @@ WRITES = {
 }
 
 
-def test_no_way_in_from_a_web_page(served):
+def test_no_way_in_from_a_web_page(served, tmp_path):
     net, urls, openstack = served
     token = token_of(openstack)
     dpid = requests.get(urls["controller"] + "/stats/switches").json()[0]
@@ -115,7 +115,22 @@ def test_no_way_in_from_a_web_page(served):
         assert rebound.status_code == 403, (app, rebound.text)
         for answer in (plain, bare_plain, form, cross, rebound):
             assert "access-control-allow-origin" not in answer.headers, app
-    # nothing happened: no container, no network, no flow of priority 7
+    # a package upload (multipart, which a page's form can send) from a page
+    package = write_package(str(tmp_path / "p.tgo"), **example_descriptors())
+    for app in ("llcm", "sonata"):
+        with open(package, "rb") as stream:
+            upload = requests.post(urls[app] + "/packages", files={"package": stream},
+                                   headers={"Origin": "http://evil.example"})
+        assert upload.status_code == 403, (app, upload.text)
+    # reading: no answer lets another origin's script read it
+    for url in (urls["rest"] + "/restapi/compute", urls["rest"] + "/dashboard",
+                urls["rest"] + "/dashboard/state", urls["llcm"] + "/packages",
+                urls["llcm"] + "/instantiations", urls["sonata"] + "/packages"):
+        answer = requests.get(url, headers={"Origin": "http://evil.example"})
+        assert answer.status_code == 200 and "access-control-allow-origin" not in \
+            answer.headers, url
+    # nothing happened: no container, no network, no flow of priority 7, no package
+    assert requests.get(urls["llcm"] + "/packages").json() == []
     assert "pwned" not in net.dcs["dc1"].containers
     assert not any(n.name == "pwned" for n in openstack.cloud.networks.values())
     flows = requests.get(urls["controller"] + "/stats/flow/%d" % dpid).json()

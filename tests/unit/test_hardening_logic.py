@@ -22,7 +22,6 @@ from package_mutants import TANGO, write_mutant
 from tango_examples import example_descriptors, write_package, write_zip
 from test_package_shapes import Pop
 
-pytestmark = pytest.mark.unit
 
 BOMB = """
 a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]

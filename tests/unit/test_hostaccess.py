@@ -5,7 +5,6 @@ import pytest
 from emuvim.dcemulator import hostaccess
 from emuvim.dcemulator.hostaccess import HostAccessRefused, check
 
-pytestmark = pytest.mark.unit
 
 REFUSED = [
     {"cap_add": ["SYS_ADMIN"]}, {"cap_add": ["CAP_SYS_ADMIN"]}, {"cap_add": ["ALL"]},

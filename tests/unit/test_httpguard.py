@@ -4,14 +4,12 @@ CORS."""
 
 import json
 
-import pytest
 from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
 
 from emuvim import httpguard
 from emuvim.api.errors import install_error_handlers
 
-pytestmark = pytest.mark.unit
 
 LOCAL = {"host": "127.0.0.1:5001"}
 

@@ -11,7 +11,6 @@ from emuvim.api.tango.llcm import TangoLLCM
 
 from package_mutants import mutants, write_mutant
 
-pytestmark = pytest.mark.unit
 
 
 class ImageStore:

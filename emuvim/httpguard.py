@@ -47,6 +47,7 @@ MAX_JSON_BYTES = 1 << 20
 MAX_UPLOAD_BYTES = 512 << 20
 MAX_JSON_DEPTH = 64
 TOKEN_ENV = "EMUVIM_API_TOKEN"
+HOSTS_ENV = "EMUVIM_API_HOSTS"      # more Host names to serve (comma-separated)
 TOKEN_COOKIE = "emuvim_token"
 JSON_TYPES = ("application/json",)
 FORM_TYPE = "application/x-www-form-urlencoded"
@@ -118,12 +119,15 @@ class Policy:
       function of the path.
     cookie_page: the HTML page that takes ``?token=`` and sets the cookie.
     cors_origins: origins explicitly allowed to read answers cross-site.
+    allowed_hosts: Host names served besides loopback's (default: from
+      $EMUVIM_API_HOSTS, e.g. the name an SSH tunnel or /etc/hosts gives
+      127.0.0.1); bound beyond loopback, the only names served if given.
     error_body(status, message): the app's error shape.
     coded_prefix: paths whose errors carry a "code" field.
     """
 
     def __init__(self, listen_ip="127.0.0.1", token=None, bearer=True, uploads=(),
-                 bare_json=True, cookie_page=None, cors_origins=(), allowed_hosts=(),
+                 bare_json=True, cookie_page=None, cors_origins=(), allowed_hosts=None,
                  error_body=default_error_body, coded_prefix=None,
                  max_json_bytes=MAX_JSON_BYTES):
         self.listen_ip = listen_ip
@@ -135,6 +139,9 @@ class Policy:
         self.bare_json = bare_json if callable(bare_json) else (lambda _path: bare_json)
         self.cookie_page = cookie_page
         self.cors_origins = {o.rstrip("/").lower() for o in cors_origins}
+        if allowed_hosts is None:
+            allowed_hosts = [h.strip() for h in os.environ.get(HOSTS_ENV, "").split(",")
+                             if h.strip()]
         self.allowed_hosts = {h.lower() for h in allowed_hosts}
         self.error_body = error_body
         self.coded_prefix = coded_prefix

@@ -64,6 +64,14 @@ def test_dns_rebinding_host_is_refused_on_loopback():
     assert client.seen == [("GET", b"")] * 5
 
 
+def test_more_host_names_by_choice(monkeypatch):
+    monkeypatch.setenv(httpguard.HOSTS_ENV, "emu-box, lab.example")
+    client = make_client()
+    assert client.get("/things", headers={"host": "emu-box:5001"}).status_code == 200
+    assert client.get("/things", headers={"host": "LAB.example"}).status_code == 200
+    assert refusal(client.get("/things", headers={"host": "other"})) == (403, "host_not_allowed")
+
+
 def test_requests_from_other_pages_change_nothing():
     client = make_client()
     for headers in ({"origin": "http://evil.example"}, {"origin": "null"},

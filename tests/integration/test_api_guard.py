@@ -22,6 +22,7 @@ from emuvim.api.tango import TangoLLCMEndpoint
 
 from fuzzing import fuzz
 from helpers import containers_of
+from package_mutants import mutants, write_mutant
 from tango_examples import example_descriptors, write_package
 
 schemathesis = pytest.importorskip("schemathesis")
@@ -185,3 +186,27 @@ def test_packages_asking_for_host_access_are_refused(served, tmp_path):
             assert named in reply.json()["error"]
             assert "allow_host_access=True" in reply.json()["error"]
 
+
+
+def test_mutated_packages_over_http_are_4xx_or_onboarded(served, tmp_path):
+    """A sample of the single-field mutants the unit test runs in-process
+    (every 40th), uploaded for real: never a 5xx, nothing left behind."""
+    _net, urls, _openstack = served
+    for kind, app in (("tango", "llcm"), ("sonata", "sonata")):
+        statuses = []
+        for index, (label, name, path, value) in enumerate(mutants(kind)):
+            if index % 40:
+                continue
+            archive = write_mutant(kind, name, path, value, str(tmp_path))
+            with open(archive, "rb") as stream:
+                reply = requests.post(urls[app] + "/packages", files={"package": stream})
+            assert reply.status_code < 500, (label, reply.text)
+            statuses.append(reply.status_code)
+            if reply.status_code == 201:
+                uuid = reply.json()["service_uuid"]
+                route = "/services/" if app == "llcm" else "/packages/"
+                assert requests.delete(urls[app] + route + uuid).status_code == 200
+            else:
+                assert reply.json()["service_uuid"] is None and reply.json()["error"]
+        assert {201, 422} <= set(statuses) and len(statuses) >= 40, (kind, statuses)
+    assert requests.get(urls["llcm"] + "/packages").json() == []

@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 import networkx as nx
 from mininet.net import Mininet
 from mininet.node import RemoteController
+from mininet.log import output
 from mininet.util import ipAdd
 
 from emuvim.dcemulator import hostaccess, netlink, system
@@ -121,6 +122,29 @@ class DCNetwork(Mininet):
         resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 65536)), hard))
 
     # -- PoPs ---------------------------------------------------------------------
+
+    def ping(self, hosts=None, timeout=None, manualdestip=None):
+        """Mininet's ping test; returns the packet loss in percent.
+
+        manualdestip (Containernet's signature, used by vim-emu's and
+        son-emu's tests): every host pings that address once instead of each
+        other.
+        """
+        if manualdestip is None:
+            return Mininet.ping(self, hosts, timeout)
+        hosts = self.hosts if hosts is None else hosts
+        options = "-W %s" % timeout if timeout else ""
+        output("*** Ping: testing ping reachability of %s\n" % manualdestip)
+        sent_total = lost = 0
+        for node in hosts:
+            sent, received = self._parsePing(node.cmd("ping -c1 %s %s" % (
+                options, manualdestip)))
+            sent_total, lost = sent_total + sent, lost + sent - received
+            output("%s -> %s\n" % (node.name, manualdestip if received else "X"))
+        loss = 100.0 * lost / sent_total if sent_total else 0.0
+        output("*** Results: %i%% dropped (%d/%d received)\n" % (
+            loss, sent_total - lost, sent_total))
+        return loss
 
     def addDatacenter(self, label, metadata=None, resource_log_path=None):
         with self._lock:

@@ -124,6 +124,10 @@ def delete_bridges(names):
         return
     try:
         netlink.delete_tap_devices(names)
+    except RuntimeError as err:
+        # At interpreter exit (a script's atexit stop) no new threads may
+        # start: expected, and the transaction below removes them anyway.
+        log.debug("bridges' local ports not removed in one batch: %s", err)
     except Exception as err:     # the transaction below removes them anyway, slower
         log.warning("could not remove the bridges' local ports in one batch: %s", err)
     args = []

@@ -93,3 +93,30 @@ def test_clean_after_sigkill_removes_only_the_dead_run(make_net):
 
     again = subprocess.run([VIM_EMU, "clean"], capture_output=True, text=True)
     assert "nothing to clean" in again.stdout
+
+
+FAILING_SCRIPT = """
+from emuvim.dcemulator.net import DCNetwork
+net = DCNetwork(controller=None, enable_learning=True)
+dc1, dc2 = net.addDatacenter("dc1"), net.addDatacenter("dc2")
+net.addLink(dc1, dc2)
+net.start()
+dc1.startCompute("vnf1")
+print(net.identity.run_id, flush=True)
+raise RuntimeError("the script's own error")
+"""
+
+
+def test_a_script_that_fails_ends_with_its_own_error(tmp_path):
+    """The atexit stop of a failing script cleans up quietly: its error stays
+    the last thing it printed (no teardown warning buries it)."""
+    script = tmp_path / "fails.py"
+    script.write_text(FAILING_SCRIPT)
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 1
+    run_id = done.stdout.split()[0]
+    assert done.stderr.strip().splitlines()[-1] == "RuntimeError: the script's own error", \
+        done.stderr[-2000:]
+    assert "could not remove" not in done.stderr
+    assert owned_objects(run_id) == NOTHING_OWNED

@@ -33,7 +33,7 @@ def pop(make_net):
     api.connect_datacenter(dc)
     api.connect_dc_network(net)
     net.start()
-    api.start()
+    api.start(wait_for_port=True)     # vim-emu's own tests start it so
     conn = openstack.connect(auth_url=api.auth_url, username="tester", password="any",
                              project_name="admin", user_domain_name="Default",
                              project_domain_name="Default", region_name="RegionOne")

@@ -99,6 +99,10 @@ class TestVimEmuBaseClass(SimpleTestTopology):
         vnf2 = self.dc[1].startCompute("vnf2", network=[{"id": "eth0", "ip": "10.0.10.2/24"}])
         self.assertEqual(len(self.net.switches), 5)
         self.assertTrue(self.net.ping([vnf1, vnf2]) > 0.0)
+        self.assertTrue(self.net.ping([vnf1], manualdestip="10.0.10.2", timeout=1) > 0.0)
         self.net.setChain("vnf1", "vnf2", "eth0", "eth0", bidirectional=True, cmd="add-flow")
         self.assertTrue(self.net.ping([vnf1, vnf2]) <= 0.0)
+        # Containernet's signature, as son-emu's and vim-emu's tests call it
+        self.assertTrue(self.net.ping([vnf1], manualdestip="10.0.10.2") <= 0.0)
+        self.assertTrue(self.net.ping([vnf1, vnf2], manualdestip="10.0.10.1") <= 0.0)
         # tearDown stops the net: a test that forgets stopNet() leaves nothing.

@@ -72,7 +72,9 @@ class OpenstackApiEndpoint:
     def connect_dc_network(self, net):
         self.net = net
 
-    def start(self):
+    def start(self, wait_for_port=False):
+        """Serve the five services; returns once each listens (so vim-emu's
+        wait_for_port=True is what always happens)."""
         if self.dc is None:
             raise RuntimeError("connect_datacenter(dc) before start()")
         if not is_loopback(self.ip) and self.credentials is None:

@@ -56,7 +56,9 @@ class RestApiEndpoint:
                 self._registry.register(self.net.monitoring)
         return self._registry
 
-    def start(self):
+    def start(self, wait_for_port=False):
+        """Serve; returns once the port listens (wait_for_port is accepted as in
+        vim-emu's other endpoints: it always waits)."""
         run_dir = self.net.record.path if self.net is not None else tempfile.gettempdir()
         # Bound beyond loopback, every route needs a bearer token (httpguard).
         self.api_token = api_token(self.ip, run_dir)

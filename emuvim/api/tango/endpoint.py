@@ -78,7 +78,9 @@ class TangoLLCMEndpoint:
             # the LLCM limits uploads itself while they stream (max_upload_bytes)
             uploads=[(UPLOAD_PATHS, UPLOAD_TYPES, None)]))
 
-    def start(self):
+    def start(self, wait_for_port=False):
+        """Serve; returns once the port listens (vim-emu's wait_for_port is
+        what always happens)."""
         self._server = ThreadedServer(self.guarded_app(), self.ip, self.port)
         self.port = self._server.start()
         log.info("%s on %s", self.NAME, self.url)

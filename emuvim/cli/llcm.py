@@ -112,10 +112,12 @@ def listing(endpoint, args):
     rows = call("GET", endpoint + "/instantiations")
     if args.json:
         return print_result(args, rows)
-    if isinstance(rows, dict):          # SONATA: [[service_uuid, instance_uuid], ...]
+    if isinstance(rows, dict):          # SONATA: per service (as /packages lists them)
+        services = call("GET", endpoint + "/packages").get("service_uuid_list") or []
         return print_result(args, "\n".join(
             "%s  service %s" % (instance, service)
-            for service, instance in rows.get("service_instantiations_list") or []))
+            for service, instances in zip(services, rows.get("service_instantiations_list") or [])
+            for instance in instances))
     print_result(args, "\n".join(
         "%s  %s  %s" % (r["uuid"], r["instance_name"], r["status"]) for r in rows))
 

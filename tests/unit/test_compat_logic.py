@@ -229,3 +229,11 @@ def test_cli_completes_node_names(cli):
     assert cli.completenames("vnf0.vdu0") == ["vnf0.vdu01.0", "vnf0.vdu02.0"]
     assert "pingall" in cli.completenames("ping")
     assert cli.completedefault("my", "vnf0.vdu01.0 ping my", 21, 23) == ["my-vnf"]
+
+
+def test_parse_interface_of_son_emus_gatekeeper_module():
+    from emuvim.api.sonata.dummygatekeeper import parse_interface as son_emu_parse
+    assert son_emu_parse("vnf0:input") == ("vnf0", "input", "vnf0_input")
+    assert son_emu_parse("mgmt") == ("mgmt", "mgmt", "mgmt")
+    vnf_id, vnf_interface, sap_name = son_emu_parse("ns:input")   # son-emu's tests
+    assert (vnf_id, vnf_interface, sap_name) == ("ns", "input", "ns_input")

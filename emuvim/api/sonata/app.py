@@ -1,7 +1,8 @@
 """The SONATA dummy gatekeeper's HTTP dialect, on the LLCM's engine.
 
 Paths, methods and response shapes are son-emu's: ``service_uuid_list``,
-``service_instantiations_list``, ``/api/v2/...``.  Differences, on purpose:
+``service_instantiations_list`` (one list of instance uuids per on-boarded
+service), ``/api/v2/...``.  Differences, on purpose:
 client mistakes get a 4xx with a JSON reason (son-emu answered 500 or crashed),
 uploads are size-limited while they stream, and "latest" means the most
 recently on-boarded service (son-emu took whichever its dict gave first).
@@ -52,8 +53,12 @@ def build_app(llcm, on_exit=None):
         return JSONResponse({"service_instance_uuid": instance_uuid}, status_code=201)
 
     def list_instances():
-        return {"service_instantiations_list": [
-            [i["service_uuid"], i["uuid"]] for i in llcm.list_instances()]}
+        """son-emu's shape: per on-boarded service (in GET /packages order),
+        the list of its instance uuids."""
+        by_service = {uuid: [] for uuid in list(llcm.services)}
+        for instance in llcm.list_instances():
+            by_service.setdefault(instance["service_uuid"], []).append(instance["uuid"])
+        return {"service_instantiations_list": list(by_service.values())}
 
     async def terminate(request: Request):
         """{service_uuid, service_instance_uuid}; either may be left out: the
@@ -92,7 +97,8 @@ def build_app(llcm, on_exit=None):
                           summary="Instantiate {service_uuid} (missing or 'latest': the "
                                   "latest service)")
         app.add_api_route(path, list_instances, methods=["GET"],
-                          summary="{service_instantiations_list: [[service, instance], ...]}")
+                          summary="{service_instantiations_list: [[instance, ...] per service]} "
+                                  "(son-emu's shape; services in GET /packages order)")
         app.add_api_route(path, terminate, methods=["DELETE"],
                           openapi_extra=documented(Termination),
                           summary="Terminate {service_uuid, service_instance_uuid}")

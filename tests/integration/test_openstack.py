@@ -532,3 +532,21 @@ def test_novaclient_and_neutronclient_as_osm_ro_uses_them(pop):
     assert neutron.list_ports(network_id=network["id"])["ports"] == []
     neutron.delete_network(network["id"])
     assert neutron.list_networks(id=network["id"])["networks"] == []
+
+
+def test_networks_report_tenant_or_requested_provider_types(pop):
+    """A tenant network looks as a plain OpenStack shows one (VXLAN, no
+    physical network); a provider network as it was asked for."""
+    _net, api, conn = pop
+    tenant = conn.network.create_network(name="tenant-net")
+    assert tenant.provider_network_type == "vxlan"
+    assert tenant.provider_physical_network is None
+    assert isinstance(tenant.provider_segmentation_id, int)
+    other = conn.network.create_network(name="tenant-net-2")
+    assert other.provider_segmentation_id != tenant.provider_segmentation_id
+    provider = conn.network.create_network(name="phys", provider_network_type="vlan",
+                                           provider_physical_network="physnet1",
+                                           provider_segmentation_id=42)
+    shown = conn.network.get_network(provider.id)
+    assert (shown.provider_network_type, shown.provider_physical_network,
+            shown.provider_segmentation_id) == ("vlan", "physnet1", 42)

@@ -44,6 +44,7 @@ class Cloud:
         self.project_id = project_id or uuid.uuid4().hex
         self.flavors = {f.id: Flavor(**vars(f)) for f in DEFAULT_FLAVORS}
         self.networks = {}
+        self._next_vni = 1000        # tenant networks' reported VXLAN ids
         self.subnets = {}
         self.ports = {}
         self.servers = {}
@@ -116,8 +117,11 @@ class Cloud:
     def create_network(self, body):
         network = Network(new_id(), str(body.get("name") or ""),
                           admin_state_up=bool(body.get("admin_state_up", True)),
-                          shared=bool(body.get("shared", False)))
+                          shared=bool(body.get("shared", False)),
+                          provider=provider_fields(body))
         with self._lock:
+            self._next_vni += 1
+            network.vni = self._next_vni
             self.networks[network.id] = network
         return network
 
@@ -533,3 +537,16 @@ def _check_user_data(value):
     if len(decoded) > 65535:
         raise bad_request("user_data is larger than 64 KB")
     return str(value)
+
+
+PROVIDER_KEYS = ("provider:network_type", "provider:physical_network",
+                 "provider:segmentation_id")
+
+
+def provider_fields(body):
+    """The provider attributes a request asked for (None: a tenant network)."""
+    asked = {key: body[key] for key in PROVIDER_KEYS if body.get(key) is not None}
+    for key, value in asked.items():
+        if not isinstance(value, (str, int)) or isinstance(value, bool):
+            raise HttpError(400, "%s must be a string or a number" % key)
+    return asked or None

@@ -95,6 +95,10 @@ class Network:
     shared: bool = False
     subnets: list = field(default_factory=list)
     created_at: str = field(default_factory=now_iso)
+    # provider:network_type/physical_network/segmentation_id as requested
+    # (an admin's provider network); None: a tenant network
+    provider: dict = None
+    vni: int = None                 # a tenant network's segmentation id, as reported
 
     @property
     def vlan(self):

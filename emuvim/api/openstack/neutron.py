@@ -68,12 +68,24 @@ def build_app(endpoint):
                      "admin_state_up": network.admin_state_up, "shared": network.shared,
                      "subnets": list(network.subnets), "mtu": 1500,
                      "router:external": False, "port_security_enabled": True,
-                     "provider:network_type": "vlan", "provider:physical_network": "emuvim",
-                     "provider:segmentation_id": network.vlan,
                      "availability_zones": ["nova"], "availability_zone_hints": [],
                      "is_default": False, "ipv4_address_scope": None,
                      "ipv6_address_scope": None})
+        view.update(provider_view(network))
         return view
+
+    def provider_view(network):
+        """A tenant network as a plain OpenStack (ML2, VXLAN tenant networks)
+        shows it; a provider network as it was asked for.  (Inside, every
+        network is an isolated VLAN of the emulator's switches.)"""
+        if network.provider is None:
+            return {"provider:network_type": "vxlan", "provider:physical_network": None,
+                    "provider:segmentation_id": network.vni}
+        return {"provider:network_type": network.provider.get("provider:network_type", "flat"),
+                "provider:physical_network": network.provider.get(
+                    "provider:physical_network"),
+                "provider:segmentation_id": network.provider.get(
+                    "provider:segmentation_id")}
 
     def subnet_view(subnet):
         view = common(subnet)

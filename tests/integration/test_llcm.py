@@ -71,6 +71,11 @@ def test_upload_instantiate_traffic_isolation_and_teardown(make_llcm, packages):
     assert {u["name"]: u["datacenter"] for u in info["units"]} == {
         "vnf0.vdu01.0": "dc1", "vnf1.vdu01.0": "dc2"}  # round robin: one per PoP
     vnf0, vnf1 = net.getNodeByName("vnf0.vdu01.0"), net.getNodeByName("vnf1.vdu01.0")
+    # vim-emu/son-emu scripts read the deployed links from the network
+    assert {l["connectivity_type"] for l in net.deployed_elines} == {"E-Line"}
+    assert any(ref.startswith("vnf0.vdu01.0:") for l in net.deployed_elines
+               for ref in l["connection_points_reference"])
+    assert [l["id"] for l in net.deployed_elans] == ["mgmt"]
     # Resources from the VNFD: vcpus 1 x cpu_bw 0.5 = half a CPU, 256 MB.
     assert cgroup_value(vnf0, "cpu/cpu.cfs_quota_us", "cpu.max").split()[0] == "50000"
     assert cgroup_value(vnf0, "memory/memory.limit_in_bytes", "memory.max") == str(256 << 20)
@@ -119,6 +124,7 @@ def test_upload_instantiate_traffic_isolation_and_teardown(make_llcm, packages):
     # Terminate all: nothing of the service is left.
     assert requests.delete(url + "/api/v2/requests").status_code == 200
     assert requests.get(url + "/instantiations").json() == []
+    assert net.deployed_elines == [] and net.deployed_elans == []
     assert not any(n.startswith(("vnf0.", "vnf1.")) for n in net.nameToNode)
     assert net.installed_chains == [] and net.installed_lans == []
     assert net.vlans.in_use() == vlans_before

@@ -1,5 +1,6 @@
 """The SONATA dummy gatekeeper end to end: .son packages on real containers."""
 
+import ipaddress
 import logging
 import os
 import shutil
@@ -14,6 +15,7 @@ import requests
 import yaml
 
 from emuvim.api.sonata import SonataDummyGatekeeperEndpoint
+from emuvim.api.sonata.dummygatekeeper import parse_interface
 from emuvim.api.sonata.package import pack_son
 from emuvim.api.tango.package import pack_project
 
@@ -95,6 +97,23 @@ def test_chain_service_deploys_as_the_sonata_gatekeeper_did(make_gk, son):
     assert {l["id"]: l["subnet"].rsplit(".", 2)[0] for l in info["virtual_links"]} == {
         "mgmt": "10.20", "link-input": "10.10", "link-12": "10.30", "link-23": "10.30",
         "link-output": "10.10"}
+    # son-emu's own gatekeeper test reads net.deployed_elines like this: both
+    # ends of each VNF-to-VNF E-Line have an address in one subnet.
+    checked = 0
+    for link in net.deployed_elines:
+        vnf_src, intf_src, _ = parse_interface(link["connection_points_reference"][0])
+        vnf_dst, intf_dst, _ = parse_interface(link["connection_points_reference"][1])
+        src, dst = net.getNodeByName(vnf_src), net.getNodeByName(vnf_dst)
+        if not src or not dst or not hasattr(src, "getNetworkStatus") or not hasattr(
+                dst, "getNetworkStatus"):
+            continue
+        src_ip = [i["ip"] for i in src.getNetworkStatus() if i["intf_name"] == intf_src][0]
+        dst_ip = [i["ip"] for i in dst.getNetworkStatus() if i["intf_name"] == intf_dst][0]
+        assert ipaddress.ip_network(src_ip, strict=False) == ipaddress.ip_network(
+            dst_ip, strict=False), link
+        checked += 1
+    assert checked == 2                                    # link-12 and link-23
+    assert [l["id"] for l in net.deployed_elans] == ["mgmt"]
     # Every E-Line: VNF to VNF across PoPs, and the host through its external SAPs.
     assert reachable(vnfs[0], ips[("chain_vnf2", "input")])
     assert reachable(vnfs[1], ips[("chain_vnf3", "input")])
@@ -126,6 +145,7 @@ def test_chain_service_deploys_as_the_sonata_gatekeeper_did(make_gk, son):
     assert response.status_code == 200
     assert requests.delete(url + "/instantiations", json={}).status_code == 404
     assert requests.get(url + "/instantiations").json() == {"service_instantiations_list": [[]]}
+    assert net.deployed_elines == [] and net.deployed_elans == []
     assert net.dcs["dc1"].containers == {} and net.dcs["dc2"].containers == {}
     assert net.installed_chains == [] and net.installed_lans == []
     assert all(pool.in_use() == [] for pool in gk.llcm.rules.pools())

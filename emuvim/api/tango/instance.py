@@ -70,6 +70,7 @@ class ServiceInstance:
         self._units = {}                # name -> Datacenter, of started containers
         self._saps = []                 # SapPlans of started SAPs
         self._lans = []
+        self._announced = []        # entries of net.deployed_elines/elans
         self._lock = threading.Lock()
         # The switch ports of all units and SAP containers: one OVSDB transaction.
         self._ports = PortBatch()
@@ -165,6 +166,27 @@ class ServiceInstance:
                     self._lans.append(self.net.setLAN(
                         [{"name": name, "interface": intf} for name, intf in link.members],
                         cookie=self.cookie))
+        self._announce_links()
+
+    def _announce_links(self):
+        """The deployed links in net.deployed_elines/deployed_elans, as son-emu
+        filled them (its tests read them): the virtual link with its
+        connection_points_reference as "<container>:<interface>"."""
+        for link in self.plan.links:
+            entry = {"id": link.id, "connectivity_type": link.kind, "instance": self.uuid,
+                     "connection_points_reference": [
+                         "%s:%s" % (name, intf) if intf else name
+                         for name, intf in link.members]}
+            (self.net.deployed_elines if link.kind == E_LINE
+             else self.net.deployed_elans).append(entry)
+            self._announced.append(entry)
+
+    def _withdraw_links(self):
+        for entry in self._announced:
+            for listing in (self.net.deployed_elines, self.net.deployed_elans):
+                if entry in listing:
+                    listing.remove(entry)
+        self._announced = []
 
     def _node(self, name):
         return self.net.getNodeByName(name)
@@ -181,6 +203,7 @@ class ServiceInstance:
         self.status = "terminating"
         if run_stop_commands:
             self._best_effort(self._stop_command, list(self._units))
+        self._withdraw_links()
         self._best_effort(lambda cookie: self.net.deleteChainsByCookie(cookie), [self.cookie])
         self._best_effort(self.net.delLAN, list(self._lans))
         self._lans = []

@@ -94,3 +94,36 @@ def test_monitor_commands_start_and_really_stop(api):
     assert net.monitoring._flows == set()
     again = cli(url, "monitor", "stop_flow", "-vnf", "vnf1", "-c", "7")
     assert again.returncode == 1 and "404" in again.stderr
+
+
+def test_vim_emus_client_classes_as_tng_sdk_test_calls_them(api, capsys):
+    """5GTANGO's tng-sdk-test drives vim-emu through emuvim.cli.rest.<group>.
+    RestApiClient with argparse-style dicts: the same calls work here."""
+    from emuvim.cli.rest.compute import RestApiClient as ComputeClient
+    from emuvim.cli.rest.network import RestApiClient as NetworkClient
+    net, url = api
+    compute, network = ComputeClient(), NetworkClient()
+    for dc, name, ip in (("datacenter0", "c1", "10.0.9.1/24"), ("datacenter1", "c2",
+                                                                  "10.0.9.2/24")):
+        compute.start({"endpoint": url, "datacenter": dc, "name": name,
+                       "image": "emuvim/busybox:latest", "docker_command": None,
+                       "network": "(id=input,ip=%s)" % ip})
+    c1, c2 = net.getNodeByName("c1"), net.getNodeByName("c2")
+    assert c1 is not None and c2 is not None
+    assert ping_fails(c1, "10.0.9.2")           # only chains forward
+    network.add({"endpoint": url, "source": "c1:input", "destination": "c2:input",
+                 "weight": None, "match": None, "bidirectional": True, "cookie": "12",
+                 "priority": "1000"})
+    assert ping_ok(c1, "10.0.9.2")
+    assert [c["cookie"] for c in net.chaining.list_chains()] == [12, 12]
+    compute.execute_command({"command": "status", "endpoint": url,
+                             "datacenter": "datacenter0", "name": "c1"})
+    assert "10.0.9.1/24" in capsys.readouterr().out
+    compute.start({"endpoint": url, "datacenter": "nowhere", "name": "c3"})
+    assert "error: 404" in capsys.readouterr().out       # printed, not raised
+    network.remove({"endpoint": url, "source": "c1:input", "destination": "c2:input",
+                    "bidirectional": True, "cookie": "12"})
+    assert net.chaining.list_chains() == []
+    for name, dc in (("c1", "datacenter0"), ("c2", "datacenter1")):
+        compute.stop({"endpoint": url, "datacenter": dc, "name": name})
+    assert net.getNodeByName("c1") is None

@@ -36,8 +36,9 @@ CONTAINER_PREFIX = "mn."
 # as interface aliases, file names and REST path segments.
 # A Docker image reference (name[:tag][@digest]) or an image id: anything else
 # reaches Docker's parser as a 400 (or a shell, in clients that build commands).
-IMAGE_REFERENCE = re.compile(
-    r"^(?:[a-z0-9]+(?:[._-]+[a-z0-9]+)*(?::\d+)?(?:/[a-z0-9]+(?:[._-]+[a-z0-9]+)*)*"
+IMAGE_REFERENCE = re.compile(     # separators as Docker's grammar: [._] | __ | -+
+    r"^(?:[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?::\d+)?"
+    r"(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*"
     r"(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?"
     r"|sha256:[a-f0-9]{64}|[a-f0-9]{12,64})\Z")
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}\Z")

@@ -63,7 +63,8 @@ def test_names_with_a_trailing_newline_or_worse_are_refused(name):
     ("emuvim/base:latest", True), ("localhost:5000/a/b:1.0", True), ("ubuntu", True),
     ("sha256:" + "a" * 64, True), ("x@sha256:" + "b" * 64, True),
     ("img;touch x", False), ("img\n", False), ("UPPER", False), ("a:b:c", False),
-    ("$(reboot)", False), ("", False)])
+    ("$(reboot)", False), ("", False), ("0..0", False), ("a._b", False), ("a__b:1", True),
+    ("a--b", True)])
 def test_image_references(ref, ok):
     assert bool(IMAGE_REFERENCE.match(ref)) is ok
 

@@ -122,13 +122,13 @@ class Policy:
     allowed_hosts: Host names served besides loopback's (default: from
       $EMUVIM_API_HOSTS, e.g. the name an SSH tunnel or /etc/hosts gives
       127.0.0.1); bound beyond loopback, the only names served if given.
-    error_body(status, message): the app's error shape.
-    coded_prefix: paths whose errors carry a "code" field.
+    error_body(status, message): the app's error shape (a refusal adds its
+      "code" where the shape has a string "error").
     """
 
     def __init__(self, listen_ip="127.0.0.1", token=None, bearer=True, uploads=(),
                  bare_json=True, cookie_page=None, cors_origins=(), allowed_hosts=None,
-                 error_body=default_error_body, coded_prefix=None,
+                 error_body=default_error_body,
                  max_json_bytes=MAX_JSON_BYTES):
         self.listen_ip = listen_ip
         self.loopback = is_loopback(listen_ip)
@@ -144,7 +144,6 @@ class Policy:
                              if h.strip()]
         self.allowed_hosts = {h.lower() for h in allowed_hosts}
         self.error_body = error_body
-        self.coded_prefix = coded_prefix
         self.max_json_bytes = max_json_bytes
 
     def upload_rule(self, path):
@@ -278,7 +277,8 @@ def check_token(request, policy):
 
 
 def check_content_type(request, policy):
-    """('json', limit) or ('upload', limit) or ('bare', limit): how to read the body."""
+    """How to read the body: ("json", limit), ("upload", limit or None) or
+    ("empty", 0); Refusal for a type this path does not take."""
     kind = media_type(request.header("content-type"))
     types, upload_limit = policy.upload_rule(request.path)
     if kind and kind in types:

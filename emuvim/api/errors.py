@@ -29,6 +29,7 @@ from emuvim.httpguard import BodyTooLarge
 
 log = logging.getLogger(__name__)
 
+
 class HttpError(Exception):
     """A request an API refuses; `status` is the HTTP status to answer with.
 
@@ -55,8 +56,8 @@ STATUS_BY_TYPE = (
     (FlowInstallFailed, 503),         # the switches or the controller did not take them
     (ContainerStartError, 409),       # e.g. a host port taken, a command not in the image
     (NotEnoughResourcesAvailable, 409),
-    (ImageNotFound, 422),
-    (LimitRefused, 422),              # limits Docker or the kernel refuse             # names an image this host does not have
+    (ImageNotFound, 422),             # names an image this host does not have
+    (LimitRefused, 422),              # limits Docker or the kernel refuse
     (NetemUnavailable, 422),          # asks for delay/loss on a kernel without netem
     (HostAccessRefused, 422),         # asks for host devices, capabilities, namespaces
     (ChainError, 400),                # a malformed chain request

@@ -110,7 +110,9 @@ def image_router(endpoint, images):
     def list_images(label: str = None, emulator_built: str = None):
         return images.list(label, query_bool(emulator_built, "emulator_built"))
 
-    @api.post("/build", status_code=201, openapi_extra=documented(B.ImageBuild, extra_types=[("application/x-tar", {"type": "string", "format": "binary"})]),
+    @api.post("/build", status_code=201, openapi_extra=documented(
+        B.ImageBuild, extra_types=[("application/x-tar", {"type": "string",
+                                                          "format": "binary"})]),
               summary="build from <root>/<folder> (JSON) or an uploaded tar context",
               description="JSON: context, tag, dockerfile, build_args, no_cache. Or the body "
                           "is a tar (Content-Type application/x-tar) with ?tag=. With "
@@ -138,7 +140,8 @@ def image_router(endpoint, images):
             cleanup(upload_dir)
         return created({"image": image, "log": log}, "/v1/images/" + build_request["tag"])
 
-    @api.post("/pull", openapi_extra=documented(B.ImagePull, True), summary="pull once, with a time limit (offline: 502 with a hint)")
+    @api.post("/pull", openapi_extra=documented(B.ImagePull, True),
+              summary="pull once, with a time limit (offline: 502 with a hint)")
     async def pull(request: Request):
         fields = Fields(await body_of(request), ("image",))
         image, pulled = await run_in_threadpool(images.pull,
@@ -236,7 +239,8 @@ def container_router(containers):
         view = await run_in_threadpool(containers.view, name, True)
         return created(view, "/v1/containers/" + name)
 
-    @api.post("/actions/stop-all", openapi_extra=documented(B.StopAll), summary="stop every running container of this run")
+    @api.post("/actions/stop-all", openapi_extra=documented(B.StopAll),
+              summary="stop every running container of this run")
     async def stop_all(request: Request):
         fields = Fields(await body_of(request), ("timeout_s", "pop"))
         pop = fields.get("pop", str)
@@ -244,7 +248,8 @@ def container_router(containers):
             containers.pop(pop)
         return await run_in_threadpool(containers.stop_all, pop, timeout_of(fields))
 
-    @api.post("/actions/prune", openapi_extra=documented(B.Nothing), summary="remove this run's stopped containers")
+    @api.post("/actions/prune", openapi_extra=documented(B.Nothing),
+              summary="remove this run's stopped containers")
     async def prune(request: Request):
         Fields(await body_of(request), ())
         return await run_in_threadpool(containers.prune)
@@ -280,7 +285,8 @@ def container_router(containers):
         await run_in_threadpool(containers.remove, name, bool(query_bool(force, "force")))
         return Response(status_code=204)
 
-    @api.post("/{name}/exec", openapi_extra=documented(B.Exec, True), summary="run a command in the running container",
+    @api.post("/{name}/exec", openapi_extra=documented(B.Exec, True),
+              summary="run a command in the running container",
               description="cmd: a list, or a string with shell: true. Answers exit_code, "
                           "stdout, stderr, timed_out (a non-zero exit is still 200).")
     async def exec_command(name: str, request: Request):
@@ -375,7 +381,8 @@ def network_router(networks):
         networks.remove(name)
         return Response(status_code=204)
 
-    @api.post("/{name}/connect", openapi_extra=documented(B.NetworkConnect, True), summary="connect a container (ipv4_address optional)")
+    @api.post("/{name}/connect", openapi_extra=documented(B.NetworkConnect, True),
+              summary="connect a container (ipv4_address optional)")
     async def connect(name: str, request: Request):
         return await run_in_threadpool(networks.connect, name, await body_of(request), True)
 

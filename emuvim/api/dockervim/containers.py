@@ -218,11 +218,11 @@ class ContainerService:
         (emuvim.dcemulator.hostaccess: one policy for /v1 and packages)."""
         caps = fields.get("cap_add", list, default=[])
         devices = fields.get("devices", list, default=[])
-        try:
-            hostaccess.check({"cap_add": caps, "devices": devices}, allowed, "the container")
-        except hostaccess.HostAccessRefused as err:
-            field = "devices" if "device" in str(err) else "cap_add"
-            raise refuse(422, "option_refused", str(err), field=field) from err
+        for option, value in (("cap_add", caps), ("devices", devices)):
+            try:
+                hostaccess.check({option: value}, allowed, "the container")
+            except hostaccess.HostAccessRefused as err:
+                raise refuse(422, "option_refused", str(err), field=option) from err
         return {"cap_add": caps,
                 "devices": ["%s:%s:rwm" % (d, d) if ":" not in d else d for d in devices]
                 or None}

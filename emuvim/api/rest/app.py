@@ -43,5 +43,4 @@ def policy_of(endpoint):
         uploads=[("/v1/images/build", TAR_TYPES, httpguard.MAX_UPLOAD_BYTES)],
         # vim-emu's clients may post JSON without a Content-Type; /v1 never took that
         bare_json=lambda path: not (path == "/v1" or path.startswith("/v1/")),
-        cookie_page="/dashboard", cors_origins=getattr(endpoint, "cors_origins", ()),
-        coded_prefix="/v1")
+        cookie_page="/dashboard", cors_origins=getattr(endpoint, "cors_origins", ()))

@@ -51,7 +51,7 @@ def router(endpoint):
         return await run_in_threadpool(monitoring().start_interface, name, intf)
 
     @api.delete("/restapi/monitor/interface", openapi_extra=documented(Monitor),
-             summary="stop exporting interface counters")
+                summary="stop exporting interface counters")
     async def unmonitor_interface(request: Request):
         name, intf, params = await monitor_params(request)
         if params.get("cookie"):
@@ -66,7 +66,7 @@ def router(endpoint):
                                        cookie_of(params, False))
 
     @api.delete("/restapi/monitor/flow", openapi_extra=documented(Monitor),
-             summary="stop exporting a cookie's counters")
+                summary="stop exporting a cookie's counters")
     async def unmonitor_flow(request: Request):
         name, intf, params = await monitor_params(request)
         return monitoring().stop_flow(name, intf, cookie_of(params, False))
@@ -94,7 +94,7 @@ def router(endpoint):
         return await monitor_link(request, "add-flow")
 
     @api.delete("/restapi/monitor/link", openapi_extra=documented(LinkMonitor),
-             summary="stop counting a chain's traffic")
+                summary="stop counting a chain's traffic")
     async def delete_link_monitor(request: Request):
         return await monitor_link(request, "del-flows")
 

@@ -182,8 +182,7 @@ class TangoLLCM:
             self._check_deployable(service, content)
         except PARSER_SLIPS as err:
             shutil.rmtree(folder, ignore_errors=True)
-            if isinstance(err, HttpError) or status_of(err) is not None and not isinstance(
-                    err, (KeyError, IndexError)):
+            if status_of(err) is not None:     # a refusal (PackageError, ...): as it is
                 raise
             # A descriptor the shape checks let through and the parser choked
             # on: still the package's fault (422), and a bug of ours to log.
